@@ -1,0 +1,83 @@
+"""The test matrix: ``nox`` runs every session; the CuPy one skips without a CUDA device.
+
+nox                    # tests-numpy, tests-strict, tests-torch, tests-cupy, lint
+nox -s tests-torch     # one backend
+nox -s tests-numpy -- -k lstm   # arguments after -- go to pytest
+"""
+
+import os
+import re
+import shutil
+import subprocess
+
+import nox
+
+nox.options.sessions = ["tests-numpy", "tests-strict", "tests-torch", "tests-cupy", "lint"]
+nox.options.reuse_venv = "yes"
+
+BACKENDS = {
+    "numpy": ["numpy"],
+    "strict": ["array_api_strict", "array_api_strict:device1"],
+    "torch": ["torch"],
+    "cupy": ["cupy"],
+}
+# A CPU build of torch. On these machines `torch==2.13.0` is one (a local file); elsewhere set
+# XRNN_TORCH, e.g. to "torch --index-url https://download.pytorch.org/whl/cpu".
+TORCH = os.environ.get("XRNN_TORCH", "torch==2.13.0")
+
+
+def cuda_major():
+    """The CUDA major version the driver supports, or None without an NVIDIA GPU."""
+    if shutil.which("nvidia-smi") is None:
+        return None
+    try:
+        out = subprocess.run(["nvidia-smi"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    version = re.search(r"CUDA Version:\s*(\d+)", out)
+    return int(version.group(1)) if version and "MiB" in out else None
+
+
+def run_tests(session, backend):
+    """The whole test suite, its backend tests on ``backend``."""
+    extras = "test"
+    if backend == "cupy":
+        cuda = cuda_major()
+        if cuda is None:
+            session.skip("no CUDA device: nvidia-smi is missing or lists no GPU")
+        extras += ",cuda13" if cuda >= 13 else ",cuda12"
+    session.install(f".[{extras}]")
+    if backend == "torch":
+        session.install(*TORCH.split())
+    session.run("pytest", *(f"--backend={b}" for b in BACKENDS[backend]), *session.posargs)
+
+
+@nox.session(name="tests-numpy")
+def tests_numpy(session):
+    run_tests(session, "numpy")
+
+
+@nox.session(name="tests-strict")
+def tests_strict(session):
+    """array-api-strict, on its default device and on a second fake one."""
+    run_tests(session, "strict")
+
+
+@nox.session(name="tests-torch")
+def tests_torch(session):
+    """PyTorch CPU tensors through array-api-compat."""
+    run_tests(session, "torch")
+
+
+@nox.session(name="tests-cupy")
+def tests_cupy(session):
+    """CuPy on a CUDA GPU; skips with the reason where there is none."""
+    run_tests(session, "cupy")
+
+
+@nox.session
+def lint(session):
+    """ruff: lint rules and formatting."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")

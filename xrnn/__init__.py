@@ -1,0 +1,27 @@
+"""xrnn: recurrent networks with hand-written forward and backward passes on the array API.
+
+The functions take and return arrays of any array API library (NumPy, CuPy, PyTorch, ...),
+on the caller's device and in the caller's floating dtype.
+"""
+
+from .activations import sigmoid, softmax
+from .gradcheck import gradcheck, numerical_gradient
+from .lstm import lstm_backward, lstm_cell_backward, lstm_cell_forward, lstm_forward
+from .rnn import rnn_backward, rnn_cell_backward, rnn_cell_forward, rnn_forward
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "gradcheck",
+    "lstm_backward",
+    "lstm_cell_backward",
+    "lstm_cell_forward",
+    "lstm_forward",
+    "numerical_gradient",
+    "rnn_backward",
+    "rnn_cell_backward",
+    "rnn_cell_forward",
+    "rnn_forward",
+    "sigmoid",
+    "softmax",
+]

@@ -1,0 +1,178 @@
+"""One place that turns bad input into a clear error.
+
+Every public function calls :func:`check` (and :func:`unpack` for caches) once, at its top, before
+any arithmetic: it gets the array namespace there and nowhere else. Messages name the function,
+the argument, what was expected and what was received.
+"""
+
+from collections.abc import Mapping
+
+import array_api_compat
+
+__all__ = ["check", "check_caches", "unpack"]
+
+
+def check(fname, arrays, parameters=None, spec=None):
+    """Validate named arrays (and a parameter dictionary); return ``(xp, sizes)``.
+
+    ``arrays`` maps a name to ``(value, dims)``; ``spec`` maps a parameter key to its dims. A dim
+    is a symbol such as ``"n_a"``, a sum such as ``"n_a+n_x"``, or an int; ``dims=None`` takes
+    any shape. A symbol takes its size from the first array that has it; later arrays must
+    agree. ``sizes`` maps symbols to sizes.
+    """
+    named = dict(arrays)
+    if spec is not None:
+        if not isinstance(parameters, Mapping):
+            raise TypeError(
+                f"{fname}: parameters must be a dict of arrays with keys {', '.join(spec)}; "
+                f"got {type(parameters).__name__}"
+            )
+        missing = [k for k in spec if k not in parameters]
+        if missing:
+            raise ValueError(
+                f"{fname}: parameters is missing {', '.join(map(repr, missing))} "
+                f"(expected keys {', '.join(spec)}; got {', '.join(map(str, parameters))})"
+            )
+        named.update({f"parameters[{k!r}]": (parameters[k], dims) for k, dims in spec.items()})
+    xp = _namespace(fname, {name: value for name, (value, _) in named.items()})
+    shapes = _Shapes(fname)
+    for name, (value, dims) in named.items():
+        shapes.check(name, value, dims)
+    return xp, {k: n for k, (n, _) in shapes.sizes.items()}
+
+
+def unpack(fname, name, value, fields):
+    """``value`` as a tuple of ``len(fields)`` items, or a TypeError naming ``fields``."""
+    if not isinstance(value, tuple | list) or len(value) != len(fields):
+        got = (
+            f"{type(value).__name__} of length {len(value)}"
+            if isinstance(value, tuple | list)
+            else type(value).__name__
+        )
+        raise TypeError(
+            f"{fname}: {name} must be the tuple ({', '.join(fields)}) that the forward pass "
+            f"returns; got {got}"
+        )
+    return tuple(value)
+
+
+def check_caches(fname, da, caches, fields, spec):
+    """Validate ``da (n_a, m, T_x)`` against ``caches = ([per-step cache], x)``.
+
+    ``fields`` maps each item of a step's cache to its dims (the last item is the parameter
+    dictionary, which every step must share); ``spec`` lists the parameters the backward uses.
+    Returns ``(xp, sizes, steps)``.
+    """
+    steps, x = unpack(fname, "caches", caches, ("list of per-step caches", "x"))
+    if not isinstance(steps, list | tuple) or not steps:
+        raise TypeError(
+            f"{fname}: caches[0] must be the non-empty list of per-step caches that "
+            f"the forward pass returns; got {type(steps).__name__}"
+        )
+    names, arrays = list(fields), {"caches x": (x, ("n_x", "m", "T_x"))}
+    for t, step in enumerate(steps):
+        step = unpack(fname, f"caches[0][{t}]", step, names)
+        if step[-1] is not steps[0][-1]:
+            raise ValueError(
+                f"{fname}: every step's cache must hold the same parameters "
+                f"dictionary; caches[0][{t}] holds another one than caches[0][0]"
+            )
+        arrays.update(
+            {
+                f"caches[0][{t}] {k}": (v, fields[k])
+                for k, v in zip(names[:-1], step[:-1], strict=True)
+            }
+        )
+    T_x = len(steps)
+    if getattr(x, "ndim", None) == 3 and x.shape[2] != T_x:
+        raise ValueError(
+            f"{fname}: caches hold {T_x} steps but caches x has "
+            f"T_x = {x.shape[2]} (shape {tuple(x.shape)})"
+        )
+    if getattr(da, "ndim", None) == 3 and da.shape[2] != T_x:
+        raise ValueError(
+            f"{fname}: da must cover the T_x = {T_x} steps of the forward pass, shape "
+            f"(n_a, m, T_x) = (..., {T_x}); got {da.shape[2]} steps (shape {tuple(da.shape)}). "
+            f"To backpropagate from some steps only, give zeros for the others."
+        )
+    arrays["da"] = (da, ("n_a", "m", "T_x"))
+    xp, sizes = check(fname, arrays, steps[0][-1], spec)
+    return xp, sizes, steps
+
+
+def _namespace(fname, arrays):
+    """The one namespace of ``arrays``: real floating, one library, one dtype, one device."""
+    for name, a in arrays.items():
+        if isinstance(a, bool | int | float | complex) or not array_api_compat.is_array_api_obj(a):
+            raise TypeError(
+                f"{fname}: {name} must be an array (NumPy, CuPy, PyTorch or another array API "
+                f"library); got {type(a).__name__}"
+            )
+    spaces = {name: array_api_compat.array_namespace(a) for name, a in arrays.items()}
+    (first, xp), *rest = spaces.items()
+    for name, other in rest:
+        if other is not xp:
+            raise TypeError(
+                f"{fname}: all arrays must come from one array library; {first} is "
+                f"{xp.__name__} but {name} is {other.__name__}"
+            )
+    for name, a in arrays.items():
+        if not xp.isdtype(a.dtype, "real floating"):
+            raise TypeError(
+                f"{fname}: {name} must have a real floating dtype (float32 or float64); "
+                f"got {a.dtype}"
+            )
+    a0 = arrays[first]
+    dev0 = array_api_compat.device(a0)
+    for name, a in arrays.items():
+        if a.dtype != a0.dtype:
+            raise TypeError(
+                f"{fname}: all arrays must share one floating dtype; {first} is {a0.dtype} "
+                f"but {name} is {a.dtype}"
+            )
+        dev = array_api_compat.device(a)
+        if dev != dev0:
+            raise ValueError(
+                f"{fname}: all arrays must be on one device; {first} is on {dev0} "
+                f"but {name} is on {dev}"
+            )
+    return xp
+
+
+class _Shapes:
+    """Binds dimension symbols to sizes, remembering which argument fixed each one."""
+
+    def __init__(self, fname):
+        self.fname = fname
+        self.sizes = {}  # symbol -> (size, name of the argument it came from)
+
+    def _size(self, dim):
+        if isinstance(dim, int):
+            return dim
+        return sum(self.sizes[d][0] for d in dim.split("+"))
+
+    def check(self, name, value, dims):
+        if dims is None:
+            return
+        shape = tuple(value.shape)
+        spelled = f"({', '.join(map(str, dims))})"
+        if len(shape) != len(dims):
+            raise ValueError(
+                f"{self.fname}: {name} must be a {len(dims)}-D array of shape {spelled}; "
+                f"got a {len(shape)}-D array of shape {shape}"
+            )
+        for dim, n in zip(dims, shape, strict=True):
+            if isinstance(dim, str) and "+" not in dim:
+                self.sizes.setdefault(dim, (n, name))
+        expected = tuple(self._size(d) for d in dims)
+        if shape != expected:
+            symbols = [s for d in dims if isinstance(d, str) for s in d.split("+")]
+            sources = [
+                f"{s} from {self.sizes[s][1]}"
+                for s in dict.fromkeys(symbols)
+                if self.sizes[s][1] != name
+            ]
+            origin = f" ({', '.join(sources)})" if sources else ""
+            raise ValueError(
+                f"{self.fname}: {name} must have shape {spelled} = {expected}{origin}; got {shape}"
+            )

@@ -44,11 +44,8 @@ def check(fname, arrays, parameters=None, spec=None):
 def unpack(fname, name, value, fields):
     """``value`` as a tuple of ``len(fields)`` items, or a TypeError naming ``fields``."""
     if not isinstance(value, tuple | list) or len(value) != len(fields):
-        got = (
-            f"{type(value).__name__} of length {len(value)}"
-            if isinstance(value, tuple | list)
-            else type(value).__name__
-        )
+        kind = "list" if isinstance(value, list) else type(value).__name__
+        got = f"{kind} of length {len(value)}" if isinstance(value, tuple | list) else kind
         raise TypeError(
             f"{fname}: {name} must be the tuple ({', '.join(fields)}) that the forward pass "
             f"returns; got {got}"
@@ -61,16 +58,23 @@ def check_caches(fname, da, caches, fields, spec):
 
     ``fields`` maps each item of a step's cache to its dims (the last item is the parameter
     dictionary, which every step must share); ``spec`` lists the parameters the backward uses.
-    Returns ``(xp, sizes, steps)``.
+    Caches built by the forward pass (which carry its buffers) are trusted step by step; caches
+    built by hand are checked at every step. Returns ``(xp, sizes, steps)``.
     """
     steps, x = unpack(fname, "caches", caches, ("list of per-step caches", "x"))
+    if getattr(steps, "spent", False):
+        raise ValueError(
+            f"{fname}: caches were spent by an earlier backward pass, which reused their "
+            f"memory for the gradients; run the forward pass again"
+        )
     if not isinstance(steps, list | tuple) or not steps:
         raise TypeError(
             f"{fname}: caches[0] must be the non-empty list of per-step caches that "
             f"the forward pass returns; got {type(steps).__name__}"
         )
     names, arrays = list(fields), {"caches x": (x, ("n_x", "m", "T_x"))}
-    for t, step in enumerate(steps):
+    trusted = getattr(steps, "buffers", None) is not None
+    for t, step in enumerate(steps[:1] if trusted else steps):
         step = unpack(fname, f"caches[0][{t}]", step, names)
         if step[-1] is not steps[0][-1]:
             raise ValueError(

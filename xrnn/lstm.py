@@ -14,21 +14,31 @@
 Shapes follow the course: ``x`` is ``(n_x, m, T_x)``, states are ``(n_a, m)``; the gate weights
 ``Wf, Wi, Wc, Wo`` are ``(n_a, n_a + n_x)`` and act on ``[a_prev; xt]`` (state rows first), the
 biases ``bf, bi, bc, bo`` are ``(n_a, 1)``, ``Wy`` is ``(n_y, n_a)`` and ``by`` is ``(n_y, 1)``.
+
+Inside, the gates are stacked in the order f, i, o, c~ into one ``(4 n_a, n_a + n_x)`` matrix and
+computed for a batch as rows: ``z (m, 4 n_a) = [a_prev; xt]^T W^T + b^T``. The forward pass
+multiplies the rows of W and b by ``-1`` (sigmoid gates) and ``-2`` (candidate) once, so that one
+``logistic(u) = 1 / (1 + exp(u))`` gives all four: ``sigmoid(z) = logistic(-z)`` and
+``tanh(z) = 2 logistic(-2z) - 1``.
 """
 
+from array_api_compat import device
+
+from . import _engine
 from ._checks import check, check_caches, unpack
-from .activations import _sigmoid, _softmax
+from ._engine import put, time_blocks, time_major
+from .activations import _logistic, _softmax, _tanh
 
 __all__ = ["lstm_backward", "lstm_cell_backward", "lstm_cell_forward", "lstm_forward"]
 
-GATES = ("f", "i", "c", "o")
+GATES = ("f", "i", "o", "c")  # stacked order: the sigmoid gates, then the candidate
 PARAMS = {
-    **{f"W{g}": ("n_a", "n_a+n_x") for g in GATES},
-    **{f"b{g}": ("n_a", 1) for g in GATES},
+    **{f"W{g}": ("n_a", "n_a+n_x") for g in "fico"},
+    **{f"b{g}": ("n_a", 1) for g in "fico"},
     "Wy": ("n_y", "n_a"),
     "by": ("n_y", 1),
 }
-BACKWARD_PARAMS = {f"W{g}": PARAMS[f"W{g}"] for g in GATES}
+BACKWARD_PARAMS = {f"W{g}": PARAMS[f"W{g}"] for g in "fico"}
 _STATE = ("n_a", "m")
 CACHE = {
     "a_next": _STATE,
@@ -57,7 +67,15 @@ def lstm_cell_forward(xt, a_prev, c_prev, parameters):
         parameters,
         PARAMS,
     )
-    return _cell_forward(xt, a_prev, c_prev, parameters, xp)
+    p = parameters
+    W, b = _scaled(*_stacked(p, xp), xp)
+    u = xp.concat([a_prev, xt], axis=0).T @ W.T
+    u += b.T
+    gates = _gates(u, xp)
+    c, _, a = _state(gates, c_prev.T, xp)
+    f, i, o, cc = _blocks(gates)
+    yt_pred = _softmax(p["Wy"] @ a.T + p["by"], xp)
+    return a.T, c.T, yt_pred, (a.T, c.T, a_prev, c_prev, f.T, i.T, cc.T, o.T, xt, p)
 
 
 def lstm_cell_backward(da_next, dc_next, cache):
@@ -71,7 +89,17 @@ def lstm_cell_backward(da_next, dc_next, cache):
     arrays = {f"cache {k}": (v, CACHE[k]) for k, v in zip(CACHE, cache[:-1], strict=False)}
     arrays.update({"da_next": (da_next, _STATE), "dc_next": (dc_next, _STATE)})
     xp, _ = check(fname, arrays, cache[-1], BACKWARD_PARAMS)
-    return _cell_backward(da_next, dc_next, cache, xp)
+    _, c_next, a_prev, c_prev, ft, it, cct, ot, xt, p = cache
+    gates = xp.concat([ft.T, it.T, ot.T, cct.T], axis=1)
+    dz3, dzc, dc_prev = _step_backward(
+        da_next.T, dc_next.T, gates, c_prev.T, _tanh(c_next.T, xp), xp
+    )
+    dz = xp.concat([dz3, dzc], axis=1)
+    W, _ = _stacked(p, xp)
+    n = a_prev.shape[0]
+    dconcat = dz @ W
+    grads = {"dxt": dconcat[:, n:].T, "da_prev": dconcat[:, :n].T, "dc_prev": dc_prev.T}
+    return {**grads, **_split(dz.T @ xp.concat([a_prev, xt], axis=0).T, xp.sum(dz, axis=0), n, xp)}
 
 
 def lstm_forward(x, a0, parameters, c0=None):
@@ -85,15 +113,46 @@ def lstm_forward(x, a0, parameters, c0=None):
     if c0 is not None:
         arrays["c0"] = (c0, _STATE)
     xp, sizes = check("lstm_forward", arrays, parameters, PARAMS)
-    a_next, c_next = a0, xp.zeros_like(a0) if c0 is None else c0
-    a, y, c, caches = [], [], [], []
-    for t in range(sizes["T_x"]):
-        a_next, c_next, yt, cache = _cell_forward(x[:, :, t], a_next, c_next, parameters, xp)
-        a.append(a_next)
-        c.append(c_next)
-        y.append(yt)
-        caches.append(cache)
-    return xp.stack(a, axis=2), xp.stack(y, axis=2), xp.stack(c, axis=2), (caches, x)
+    n, m, T = sizes["n_a"], sizes["m"], sizes["T_x"]
+    p = parameters
+    W, b = _scaled(*_stacked(p, xp), xp)
+    Wa_T = W[:, :n].T
+    # The input's share of every step in one product; each step then adds its recurrent share
+    # and overwrites its block with the activated gates.
+    R = time_major(x, xp) @ W[:, n:].T
+    R += b.T
+    R = xp.reshape(R, (T, m, 4 * n))
+    A = put(xp.empty((T + 1, m, n), dtype=x.dtype, device=device(x)), (0, ...), a0.T)
+    C = xp.empty((T + 1, m, n), dtype=x.dtype, device=device(x))
+    C = put(C, (0, ...), xp.zeros_like(a0.T) if c0 is None else c0.T)
+    TC = xp.empty((T, m, n), dtype=x.dtype, device=device(x))
+    pieces = _engine.chunks(A[0, ...], 4 * n, xp)
+    for t in range(T):
+        u = A[t, ...] @ Wa_T
+        for rows in pieces:
+            ur = u[rows, :]
+            ur += R[t, rows, :]
+            gates = _gates(ur, xp)
+            c, tc, a = _state(gates, C[t, rows, :], xp)
+            put(R, (t, rows, slice(None)), gates)
+            put(C, (t + 1, rows, slice(None)), c)
+            put(TC, (t, rows, slice(None)), tc)
+            put(A, (t + 1, rows, slice(None)), a)
+    steps = [
+        (
+            A[t + 1, ...].T,
+            C[t + 1, ...].T,
+            A[t, ...].T,
+            C[t, ...].T,
+            *_cache_gates(R[t, ...]),
+            x[:, :, t],
+            p,
+        )
+        for t in range(T)
+    ]
+    caches = (_engine.Steps(steps, (A[:T, ...], C[:T, ...], R, TC)), x)
+    y = _engine.outputs(A[1:, ...], p["Wy"], p["by"], xp)
+    return xp.permute_dims(A[1:, ...], (2, 1, 0)), y, xp.permute_dims(C[1:, ...], (2, 1, 0)), caches
 
 
 def lstm_backward(da, caches):
@@ -102,44 +161,125 @@ def lstm_backward(da, caches):
     Returns ``{"dx", "da0", "dc0", "dWf", "dbf", "dWi", "dbi", "dWc", "dbc", "dWo", "dbo"}``,
     shaped like ``x``, ``a0``, ``c0`` and the parameters. Unlike the seed, the gradients
     reaching ``a_prev`` and ``c_prev`` are carried from each step into the one before.
+
+    The gradients of the gates overwrite the gates kept in ``caches``, as PyTorch frees its graph
+    after a backward pass: ``caches`` is then spent (emptied), and a second backward pass needs
+    a new forward pass. Caches built by hand in the seed's format are left as they were.
     """
-    xp, sizes, steps = check_caches("lstm_backward", da, caches, CACHE, BACKWARD_PARAMS)
-    da_prev = dc_prev = xp.zeros_like(da[:, :, 0])
-    dx = [None] * sizes["T_x"]
-    sums = {}
-    for t in reversed(range(sizes["T_x"])):
-        g = _cell_backward(da[:, :, t] + da_prev, dc_prev, steps[t], xp)
-        dx[t], da_prev, dc_prev = g.pop("dxt"), g.pop("da_prev"), g.pop("dc_prev")
-        sums = {k: sums[k] + v for k, v in g.items()} if sums else g
-    return {"dx": xp.stack(dx, axis=2), "da0": da_prev, "dc0": dc_prev, **sums}
+    fname = "lstm_backward"
+    xp, sizes, steps = check_caches(fname, da, caches, CACHE, BACKWARD_PARAMS)
+    n, m, T = sizes["n_a"], sizes["m"], sizes["T_x"]
+    x, p = caches[1], steps[0][-1]
+    engine = isinstance(steps, _engine.Steps)
+    A, C, R, TC = steps.buffers if engine else _stack_caches(steps, xp)
+    W, _ = _stacked(p, xp)
+    Wa = W[:, :n]
+    dh_next, dc_next = xp.zeros_like(A[0, ...]), xp.zeros_like(A[0, ...])
+    pieces = _engine.chunks(A[0, ...], 4 * n, xp)
+    for block in time_blocks(T, m):
+        DA = xp.reshape(time_major(da[:, :, block.start : block.stop], xp), (len(block), m, n))
+        for t in reversed(block):
+            dc_prev = xp.empty_like(dc_next)
+            for rows in pieces:
+                dh = DA[t - block.start, rows, :] + dh_next[rows, :]
+                dz3, dzc, dc = _step_backward(
+                    dh, dc_next[rows, :], R[t, rows, :], C[t, rows, :], TC[t, rows, :], xp
+                )
+                put(R, (t, rows, slice(0, 3 * n)), dz3)
+                put(R, (t, rows, slice(3 * n, 4 * n)), dzc)
+                put(dc_prev, (rows, slice(None)), dc)
+            dh_next, dc_next = R[t, ...] @ Wa, dc_prev
+    if engine:
+        steps.spend()
+    dZ = xp.reshape(R, (T * m, 4 * n))
+    dW = xp.concat([dZ.T @ xp.reshape(A, (T * m, n)), dZ.T @ time_major(x, xp)], axis=1)
+    dx = xp.reshape(dZ @ W[:, n:], (T, m, x.shape[0]))  # after the copy of x is freed
+    grads = {"dx": xp.permute_dims(dx, (2, 1, 0)), "da0": dh_next.T, "dc0": dc_next.T}
+    return {**grads, **_split(dW, xp.sum(dZ, axis=0), n, xp)}
 
 
-def _cell_forward(xt, a_prev, c_prev, parameters, xp):
-    p = parameters
-    concat = xp.concat([a_prev, xt], axis=0)
-    ft = _sigmoid(p["Wf"] @ concat + p["bf"], xp)
-    it = _sigmoid(p["Wi"] @ concat + p["bi"], xp)
-    cct = xp.tanh(p["Wc"] @ concat + p["bc"])
-    ot = _sigmoid(p["Wo"] @ concat + p["bo"], xp)
-    c_next = ft * c_prev + it * cct
-    a_next = ot * xp.tanh(c_next)
-    yt_pred = _softmax(p["Wy"] @ a_next + p["by"], xp)
-    return a_next, c_next, yt_pred, (a_next, c_next, a_prev, c_prev, ft, it, cct, ot, xt, p)
+def _gates(u, xp):
+    """Gates ``[f, i, o, c~] (m, 4n)`` from scaled pre-activations ``[-z_f, -z_i, -z_o, -2z_c]``."""
+    n = u.shape[1] // 4
+    gates = _logistic(u, xp)  # sigmoid(z) for f, i, o; sigmoid(2 z_c) for the candidate
+    cc = 2 * gates[:, 3 * n :]
+    cc -= 1  # tanh(z_c) = 2 sigmoid(2 z_c) - 1
+    return put(gates, (slice(None), slice(3 * n, None)), cc)
 
 
-def _cell_backward(da_next, dc_next, cache, xp):
-    a_next, c_next, a_prev, c_prev, ft, it, cct, ot, xt, p = cache
-    n_a = a_next.shape[0]
-    tanh_c = xp.tanh(c_next)
-    dc = dc_next + da_next * ot * (1 - tanh_c * tanh_c)  # all that reaches c_next
-    dzo = da_next * tanh_c * ot * (1 - ot)  # through a = o * tanh(c), then sigmoid
-    dzc = dc * it * (1 - cct * cct)  # through c = f * c_prev + i * cc, then tanh
-    dzi = dc * cct * it * (1 - it)
-    dzf = dc * c_prev * ft * (1 - ft)
-    concat = xp.concat([a_prev, xt], axis=0)
-    dconcat = p["Wf"].T @ dzf + p["Wi"].T @ dzi + p["Wc"].T @ dzc + p["Wo"].T @ dzo
-    grads = {"dxt": dconcat[n_a:, :], "da_prev": dconcat[:n_a, :], "dc_prev": dc * ft}
-    for g, dz in zip(GATES, (dzf, dzi, dzc, dzo), strict=True):
-        grads[f"dW{g}"] = dz @ concat.T
-        grads[f"db{g}"] = xp.sum(dz, axis=1, keepdims=True)
+def _state(gates, c_prev, xp):
+    """``c = f * c_prev + i * c~``, ``tanh(c)`` and ``a = o * tanh(c)``, all ``(m, n)``."""
+    f, i, o, cc = _blocks(gates)
+    c = f * c_prev
+    c += i * cc
+    tc = _tanh(c, xp)
+    return c, tc, o * tc
+
+
+def _step_backward(dh, dc_next, gates, c_prev, tc, xp):
+    """From ``dh = dJ/da`` and ``dc_next = dJ/dc`` of a step: the gradients of its
+    pre-activations, ``(m, 3n)`` for f, i, o and ``(m, n)`` for c~, and ``dJ/dc_prev``."""
+    f, i, o, cc = _blocks(gates)
+    dc = dh * o
+    dtc = dc * tc
+    dtc *= tc
+    dc -= dtc
+    dc += dc_next  # dJ/dc = dc_next + dh * o * (1 - tanh(c)^2)
+    dz3 = xp.concat([dc * c_prev, dc * cc, dh * tc], axis=1)  # dJ/df, dJ/di, dJ/do
+    s = gates[:, : 3 * f.shape[1]]
+    ds = 1 - s
+    ds *= s
+    dz3 *= ds  # through sigmoid' = s (1 - s)
+    dzc = dc * i
+    dcc = cc * cc
+    dzc -= dzc * dcc  # through tanh' = 1 - c~^2
+    return dz3, dzc, dc * f
+
+
+def _blocks(gates):
+    n = gates.shape[1] // 4
+    return tuple(gates[:, k * n : (k + 1) * n] for k in range(4))
+
+
+def _cache_gates(gates):
+    """``ft, it, cct, ot`` of the seed's cache, ``(n_a, m)`` views of a step's gates."""
+    f, i, o, cc = _blocks(gates)
+    return f.T, i.T, cc.T, o.T
+
+
+def _stacked(p, xp):
+    """``W (4n, n + n_x)`` and ``b (4n, 1)``: the gates' parameters in the order f, i, o, c."""
+    return xp.concat([p[f"W{g}"] for g in GATES]), xp.concat([p[f"b{g}"] for g in GATES])
+
+
+def _scaled(W, b, xp):
+    """``W`` and ``b`` with the sigmoid gates' rows times -1 and the candidate's times -2."""
+    n = W.shape[0] // 4
+    scale = xp.concat(
+        [
+            xp.full((3 * n, 1), -1.0, dtype=W.dtype, device=device(W)),
+            xp.full((n, 1), -2.0, dtype=W.dtype, device=device(W)),
+        ]
+    )
+    return W * scale, b * scale
+
+
+def _split(dW, db, n, xp):
+    """The stacked gradients ``dW (4n, n + n_x)``, ``db (4n,)`` as the seed's
+    ``dWf, dbf, dWi, dbi, dWc, dbc, dWo, dbo``."""
+    db = xp.reshape(db, (4 * n, 1))
+    grads = {}
+    for g in "fico":
+        k = GATES.index(g)
+        grads[f"dW{g}"] = dW[k * n : (k + 1) * n, :]
+        grads[f"db{g}"] = db[k * n : (k + 1) * n, :]
     return grads
+
+
+def _stack_caches(steps, xp):
+    """The engine's buffers from per-step caches in the seed's format (built by hand)."""
+    A = xp.stack([s[2].T for s in steps])
+    C = xp.stack([s[3].T for s in steps])
+    R = xp.stack([xp.concat([s[4].T, s[5].T, s[7].T, s[6].T], axis=1) for s in steps])
+    TC = _tanh(xp.stack([s[1].T for s in steps]), xp)
+    return A, C, R, TC

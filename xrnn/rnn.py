@@ -8,10 +8,17 @@
 Shapes follow the course: ``x`` is ``(n_x, m, T_x)``, states are ``(n_a, m)``, outputs
 ``(n_y, m)``; parameters are ``Wax (n_a, n_x)``, ``Waa (n_a, n_a)``, ``ba (n_a, 1)``,
 ``Wya (n_y, n_a)``, ``by (n_y, 1)``.
+
+Inside, a batch is computed as rows, ``z (m, n_a) = a_prev^T Waa^T + xt^T Wax^T + ba^T``, with
+the weights multiplied by -2 once so that ``tanh(z) = 2 logistic(-2z) - 1`` takes one ``exp``.
 """
 
+from array_api_compat import device
+
+from . import _engine
 from ._checks import check, check_caches, unpack
-from .activations import _softmax
+from ._engine import put, time_blocks, time_major
+from .activations import _logistic, _softmax
 
 __all__ = ["rnn_backward", "rnn_cell_backward", "rnn_cell_forward", "rnn_forward"]
 
@@ -38,7 +45,13 @@ def rnn_cell_forward(xt, a_prev, parameters):
         parameters,
         PARAMS,
     )
-    return _cell_forward(xt, a_prev, parameters, xp)
+    p = parameters
+    u = a_prev.T @ (-2 * p["Waa"]).T
+    u += xt.T @ (-2 * p["Wax"]).T
+    u -= 2 * p["ba"].T
+    a_next = _activation(u, xp).T
+    yt_pred = _softmax(p["Wya"] @ a_next + p["by"], xp)
+    return a_next, yt_pred, (a_next, a_prev, xt, p)
 
 
 def rnn_cell_backward(da_next, cache):
@@ -48,7 +61,7 @@ def rnn_cell_backward(da_next, cache):
     ``Wax``, ``Waa``, ``ba``.
     """
     fname = "rnn_cell_backward"
-    a_next, a_prev, xt, parameters = unpack(fname, "cache", cache, CACHE)
+    a_next, a_prev, xt, p = unpack(fname, "cache", cache, CACHE)
     xp, _ = check(
         fname,
         {
@@ -57,10 +70,17 @@ def rnn_cell_backward(da_next, cache):
             "cache xt": (xt, ("n_x", "m")),
             "da_next": (da_next, ("n_a", "m")),
         },
-        parameters,
+        p,
         BACKWARD_PARAMS,
     )
-    return _cell_backward(da_next, cache, xp)
+    dz = _step_backward(da_next.T, a_next.T)
+    return {
+        "dxt": (dz @ p["Wax"]).T,
+        "da_prev": (dz @ p["Waa"]).T,
+        "dWax": dz.T @ xt.T,
+        "dWaa": dz.T @ a_prev.T,
+        "dba": xp.reshape(xp.sum(dz, axis=0), (-1, 1)),
+    }
 
 
 def rnn_forward(x, a0, parameters):
@@ -70,48 +90,76 @@ def rnn_forward(x, a0, parameters):
     ``caches = ([cache of each step], x)``.
     """
     xp, sizes = check(
-        "rnn_forward", {"x": (x, ("n_x", "m", "T_x")), "a0": (a0, ("n_a", "m"))}, parameters, PARAMS
+        "rnn_forward",
+        {"x": (x, ("n_x", "m", "T_x")), "a0": (a0, ("n_a", "m"))},
+        parameters,
+        PARAMS,
     )
-    a_next, a, y, caches = a0, [], [], []
-    for t in range(sizes["T_x"]):
-        a_next, yt, cache = _cell_forward(x[:, :, t], a_next, parameters, xp)
-        a.append(a_next)
-        y.append(yt)
-        caches.append(cache)
-    return xp.stack(a, axis=2), xp.stack(y, axis=2), (caches, x)
+    n, m, T = sizes["n_a"], sizes["m"], sizes["T_x"]
+    p = parameters
+    Waa_T = (-2 * p["Waa"]).T
+    # The input's share of every step in one product, written where each step's state goes;
+    # each step adds its recurrent share and overwrites it with the state.
+    A = xp.empty((T + 1, m, n), dtype=x.dtype, device=device(x))
+    A = put(A, (slice(1, None), ...), xp.reshape(time_major(x, xp) @ (-2 * p["Wax"]).T, (T, m, n)))
+    A = put(A, (0, ...), a0.T)
+    b = -2 * p["ba"].T
+    pieces = _engine.chunks(A[0, ...], n, xp)
+    for t in range(T):
+        u = A[t, ...] @ Waa_T
+        for rows in pieces:
+            ur = u[rows, :]
+            ur += A[t + 1, rows, :]
+            ur += b
+            put(A, (t + 1, rows, slice(None)), _activation(ur, xp))
+    steps = [(A[t + 1, ...].T, A[t, ...].T, x[:, :, t], p) for t in range(T)]
+    caches = (_engine.Steps(steps, (A,)), x)
+    y = _engine.outputs(A[1:, ...], p["Wya"], p["by"], xp)
+    return xp.permute_dims(A[1:, ...], (2, 1, 0)), y, caches
 
 
 def rnn_backward(da, caches):
     """Backward of :func:`rnn_forward`, from ``da (n_a, m, T_x)`` = dJ/da at every step.
 
     Returns ``{"dx", "da0", "dWax", "dWaa", "dba"}``, shaped like ``x``, ``a0``, ``Wax``, ``Waa``,
-    ``ba``.
+    ``ba``. ``caches`` are left as they were.
     """
     xp, sizes, steps = check_caches("rnn_backward", da, caches, CACHE, BACKWARD_PARAMS)
-    da_prev = xp.zeros_like(da[:, :, 0])
-    dx = [None] * sizes["T_x"]
-    sums = {}
-    for t in reversed(range(sizes["T_x"])):
-        g = _cell_backward(da[:, :, t] + da_prev, steps[t], xp)
-        dx[t], da_prev = g.pop("dxt"), g.pop("da_prev")
-        sums = {k: sums[k] + v for k, v in g.items()} if sums else g
-    return {"dx": xp.stack(dx, axis=2), "da0": da_prev, **sums}
+    n, m, T = sizes["n_a"], sizes["m"], sizes["T_x"]
+    x, p = caches[1], steps[0][-1]
+    if isinstance(steps, _engine.Steps):
+        (A,) = steps.buffers
+        A_prev, A_next = A[:T, ...], A[1:, ...]
+    else:
+        A_prev, A_next = (xp.stack([s[k].T for s in steps]) for k in (1, 0))
+    dZ = xp.empty_like(A_prev)  # dJ/dz of every step
+    dh_next = xp.zeros_like(A_prev[0, ...])
+    pieces = _engine.chunks(A_prev[0, ...], n, xp)
+    for block in time_blocks(T, m):
+        DA = xp.reshape(time_major(da[:, :, block.start : block.stop], xp), (len(block), m, n))
+        for t in reversed(block):
+            for rows in pieces:
+                dh = DA[t - block.start, rows, :] + dh_next[rows, :]
+                put(dZ, (t, rows, slice(None)), _step_backward(dh, A_next[t, rows, :]))
+            dh_next = dZ[t, ...] @ p["Waa"]
+    dZ = xp.reshape(dZ, (T * m, n))
+    grads = {"dx": None, "da0": dh_next.T, "dWax": dZ.T @ time_major(x, xp)}
+    dx = xp.reshape(dZ @ p["Wax"], (T, m, x.shape[0]))  # after the copy of x is freed
+    grads["dx"] = xp.permute_dims(dx, (2, 1, 0))
+    grads["dWaa"] = dZ.T @ xp.reshape(A_prev, (T * m, n))
+    grads["dba"] = xp.reshape(xp.sum(dZ, axis=0), (n, 1))
+    return grads
 
 
-def _cell_forward(xt, a_prev, parameters, xp):
-    p = parameters
-    a_next = xp.tanh(p["Wax"] @ xt + p["Waa"] @ a_prev + p["ba"])
-    yt_pred = _softmax(p["Wya"] @ a_next + p["by"], xp)
-    return a_next, yt_pred, (a_next, a_prev, xt, parameters)
+def _activation(u, xp):
+    """``a = tanh(z)`` from the scaled pre-activation ``u = -2z``."""
+    a = 2 * _logistic(u, xp)
+    a -= 1
+    return a
 
 
-def _cell_backward(da_next, cache, xp):
-    a_next, a_prev, xt, p = cache
-    dz = (1 - a_next * a_next) * da_next  # backprop through tanh
-    return {
-        "dxt": p["Wax"].T @ dz,
-        "da_prev": p["Waa"].T @ dz,
-        "dWax": dz @ xt.T,
-        "dWaa": dz @ a_prev.T,
-        "dba": xp.sum(dz, axis=1, keepdims=True),
-    }
+def _step_backward(dh, a):
+    """``dJ/dz = dJ/da * (1 - a^2)``: through tanh."""
+    dz = dh * a
+    dz *= a
+    return dh - dz

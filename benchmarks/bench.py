@@ -1,0 +1,304 @@
+"""Forward+backward speed and memory of xrnn against its baselines, measured in one process.
+
+    python benchmarks/bench.py                       # every size, both dtypes, LSTM and RNN
+    python benchmarks/bench.py --sizes medium --cells lstm --dtypes float64
+    python benchmarks/bench.py --device cuda         # CuPy against torch's cuDNN
+
+Contenders, all through their public entry points, on the same inputs:
+
+- ``xrnn``: ``lstm_forward`` + ``lstm_backward`` (or the RNN's) on NumPy arrays;
+- ``gemm``: the GEMM bound, the matrix products xrnn performs, each timed alone at its shape and
+  memory layout: the input projection, T recurrent products forward and T backward, the weight
+  gradients, ``dx`` and the output layer. Everything above it is elementwise work, memory
+  traffic and Python;
+- ``seed``: the seed's loops (per-step concatenate, a product per gate, per-step weight
+  gradients), benchmarks/seed_loop.py;
+- ``torch``: ``nn.LSTM`` / ``nn.RNN`` with the same weights: forward, output softmax, backward
+  from ``da`` (autograd), when torch is installed;
+- ``xrnn-torch``: xrnn on torch CPU tensors.
+
+Each time is the best of ``--repeat`` runs, the contenders taking turns. Thread counts are set
+for every contender alike (``--threads``). The machine's OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE,
+which slow a current OpenBLAS, are unset for this process only. Results also go to JSON.
+"""
+
+import os
+import sys
+
+_SLOW_BLAS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+if any(v in os.environ for v in _SLOW_BLAS):  # re-run without them, before NumPy loads BLAS
+    env = {k: v for k, v in os.environ.items() if k not in _SLOW_BLAS}
+    env["XRNN_BENCH_UNSET"] = ",".join(v for v in _SLOW_BLAS if v in os.environ)
+    os.execve(sys.executable, [sys.executable, *sys.argv], env)
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import time  # noqa: E402
+import tracemalloc  # noqa: E402
+
+import array_api_compat  # noqa: E402
+import numpy as np  # noqa: E402
+import seed_loop  # noqa: E402
+from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
+
+import xrnn  # noqa: E402
+
+SIZES = {  # n_x, n_a, m, T
+    "small": (32, 64, 16, 50),
+    "medium": (128, 256, 64, 100),
+    "large": (512, 512, 128, 50),
+    "long": (64, 128, 32, 1000),
+    "bigbatch": (128, 256, 1024, 20),
+}
+GATES = {"lstm": 4, "rnn": 1}
+
+
+def best(fns, repeat):
+    """Best wall time of each function in ``fns``, after one warm-up, taking turns."""
+    for f in fns.values():
+        f()
+    times = {k: float("inf") for k in fns}
+    for _ in range(repeat):
+        for k, f in fns.items():
+            t = time.perf_counter()
+            f()
+            times[k] = min(times[k], time.perf_counter() - t)
+    return times
+
+
+def peak_bytes(f):
+    """Peak traced allocation of one call of ``f`` (NumPy reports its buffers to tracemalloc)."""
+    tracemalloc.start()
+    f()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+def make_problem(cell, size, dtype, seed=0):
+    """NumPy inputs: parameters in the course's keys, x, a0 (and c0), da."""
+    n_x, n, m, T = SIZES[size]
+    rng = np.random.default_rng(seed)
+
+    def randn(*shape, scale=1.0):
+        return (scale * rng.standard_normal(shape)).astype(dtype)
+
+    if cell == "lstm":
+        p = {f"W{g}": randn(n, n + n_x, scale=(n + n_x) ** -0.5) for g in "fico"}
+        p.update({f"b{g}": randn(n, 1, scale=0.1) for g in "fico"})
+        p.update(Wy=randn(n_x, n, scale=n**-0.5), by=randn(n_x, 1, scale=0.1))
+    else:
+        p = {
+            "Wax": randn(n, n_x, scale=n_x**-0.5),
+            "Waa": randn(n, n, scale=n**-0.5),
+            "ba": randn(n, 1, scale=0.1),
+            "Wya": randn(n_x, n, scale=n**-0.5),
+            "by": randn(n_x, 1, scale=0.1),
+        }
+    return {
+        "p": p,
+        "x": randn(n_x, m, T),
+        "a0": randn(n, m, scale=0.1),
+        "c0": randn(n, m, scale=0.1),
+        "da": randn(n, m, T),
+    }
+
+
+def xrnn_run(cell, prob):
+    """fwd+bwd through xrnn's public functions, on whatever arrays ``prob`` holds."""
+    if cell == "lstm":
+        *_, caches = xrnn.lstm_forward(prob["x"], prob["a0"], prob["p"], c0=prob["c0"])
+        return xrnn.lstm_backward(prob["da"], caches)
+    *_, caches = xrnn.rnn_forward(prob["x"], prob["a0"], prob["p"])
+    return xrnn.rnn_backward(prob["da"], caches)
+
+
+def seed_run(cell, prob, xp):
+    if cell == "lstm":
+        *_, caches = seed_loop.lstm_forward(prob["x"], prob["a0"], prob["p"], xp)
+        return seed_loop.lstm_backward(prob["da"], caches, xp)
+    *_, caches = seed_loop.rnn_forward(prob["x"], prob["a0"], prob["p"], xp)
+    return seed_loop.rnn_backward(prob["da"], caches, xp)
+
+
+def gemm_bound(cell, prob, xp, repeat):
+    """Time of each matrix product xrnn performs, alone, at its shape and layout."""
+    n_x, m, T = prob["x"].shape
+    n = prob["a0"].shape[0]
+    G = GATES[cell] * n
+    dt = prob["x"].dtype
+
+    def arr(*shape):
+        return xp.asarray(np.ones(shape, dtype=np.float64) * 0.01, dtype=dt)
+
+    W, Wy = arr(G, n + n_x), arr(n_x, n)  # stacked weights as the engine holds them
+    X, A, dZ, h, dz = arr(T * m, n_x), arr(T * m, n), arr(T * m, G), arr(m, n), arr(m, G)
+    products = {
+        "input": lambda: X @ W[:, n:].T,
+        "forward step": lambda: h @ W[:, :n].T,
+        "backward step": lambda: dz @ W[:, :n],
+        "dW": lambda: (dZ.T @ A, dZ.T @ X),
+        "dx": lambda: dZ @ W[:, n:],
+        "output": lambda: A @ Wy.T,
+    }
+    times = best(products, max(repeat, 5) * 2)
+    times["forward step"] *= T
+    times["backward step"] *= T
+    return times
+
+
+def torch_problem(cell, prob, torch, device="cpu"):
+    """``nn.LSTM`` / ``nn.RNN`` holding the same weights, and tensors for a fwd+bwd."""
+    p = {k: torch.as_tensor(v, device=device) for k, v in prob["p"].items()}
+    n_x = prob["x"].shape[0]
+    n = prob["a0"].shape[0]
+    dtype = p["by"].dtype
+    if cell == "lstm":
+        net = torch.nn.LSTM(n_x, n, device=device, dtype=dtype)
+        order = "ifco"  # PyTorch's gate order: input, forget, cell (g), output
+        w = torch.cat([p[f"W{g}"] for g in order])
+        b = torch.cat([p[f"b{g}"] for g in order])[:, 0]
+    else:
+        net = torch.nn.RNN(n_x, n, device=device, dtype=dtype)
+        w, b = torch.cat([p["Waa"], p["Wax"]], dim=1), p["ba"][:, 0]
+    with torch.no_grad():
+        net.weight_hh_l0.copy_(w[:, :n])
+        net.weight_ih_l0.copy_(w[:, n:])
+        net.bias_ih_l0.copy_(b)
+        net.bias_hh_l0.zero_()
+    Wy, by = (p["Wy"], p["by"]) if cell == "lstm" else (p["Wya"], p["by"])
+
+    def tm(a):  # (width, m, T) -> time-major (T, m, width)
+        return torch.as_tensor(a, device=device).permute(2, 1, 0).contiguous()
+
+    x = tm(prob["x"]).requires_grad_()
+    h0 = torch.as_tensor(prob["a0"].T[None], device=device).contiguous().requires_grad_()
+    c0 = torch.as_tensor(prob["c0"].T[None], device=device).contiguous().requires_grad_()
+    da = tm(prob["da"])
+    leaves = [x, h0, c0, *net.parameters()]
+
+    def run():
+        for leaf in leaves:
+            leaf.grad = None
+        out, _ = net(x, (h0, c0)) if cell == "lstm" else net(x, h0)
+        torch.softmax(out @ Wy.T + by.T, dim=-1)
+        out.backward(da)
+        return x.grad
+
+    return run
+
+
+def blas_summary():
+    info = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+    return ", ".join(
+        f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture')}, "
+        f"{i.get('num_threads')} threads)"
+        for i in info
+    )
+
+
+def run_cpu(args):
+    torch = None
+    if not args.no_torch:
+        try:
+            import torch
+
+            torch.set_num_threads(args.threads)
+        except ImportError:
+            print("torch is not installed: no torch columns")
+    xp = array_api_compat.array_namespace(np.empty(0))
+    rows = []
+    with threadpool_limits(args.threads):
+        print(header(args, torch))
+        for cell in args.cells:
+            for size in args.sizes:
+                for dtype in args.dtypes:
+                    rows.append(measure(cell, size, dtype, args, xp, torch))
+                    print(format_row(rows[-1]), flush=True)
+    return rows
+
+
+def measure(cell, size, dtype, args, xp, torch):
+    prob = make_problem(cell, size, dtype)
+    fns = {"xrnn": lambda: xrnn_run(cell, prob), "seed": lambda: seed_run(cell, prob, xp)}
+    if torch is not None:
+        tprob = {k: (v if k == "p" else torch.as_tensor(v)) for k, v in prob.items()}
+        tprob["p"] = {k: torch.as_tensor(v) for k, v in prob["p"].items()}
+        fns["torch"] = torch_problem(cell, prob, torch)
+        fns["xrnn-torch"] = lambda: xrnn_run(cell, tprob)
+    times = best(fns, args.repeat)
+    gemm = gemm_bound(cell, prob, xp, args.repeat)
+    row = {
+        "cell": cell,
+        "size": size,
+        "dtype": dtype,
+        "shape": dict(zip(("n_x", "n_a", "m", "T"), SIZES[size], strict=True)),
+        "ms": {k: 1e3 * v for k, v in times.items()},
+        "gemm_ms": {k: 1e3 * v for k, v in gemm.items()},
+    }
+    row["ms"]["gemm"] = sum(row["gemm_ms"].values())
+    if not args.no_memory:
+        row["peak_mb"] = {
+            "xrnn": peak_bytes(fns["xrnn"]) / 2**20,
+            "seed": peak_bytes(fns["seed"]) / 2**20,
+        }
+    return row
+
+
+def header(args, torch):
+    lines = [
+        f"xrnn {xrnn.__version__}, NumPy {np.__version__}"
+        + (f", torch {torch.__version__}" if torch else "")
+        + f", Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs",
+        f"BLAS: {blas_summary()}",
+        f"threads: BLAS {args.threads}, torch {args.threads if torch else '-'} "
+        f"(xrnn's elementwise work runs on one); repeat {args.repeat}, best time",
+    ]
+    if os.environ.get("XRNN_BENCH_UNSET"):
+        lines.append(f"unset for this run: {os.environ['XRNN_BENCH_UNSET']}")
+    cols = (
+        f"{'cell':5} {'size':9} {'dtype':8} {'xrnn ms':>9} {'gemm ms':>9} {'x/gemm':>7} "
+        f"{'seed/x':>7} {'torch/x':>7} {'xt/x':>6} {'MB x':>8} {'MB seed':>8}"
+    )
+    return "\n".join([*lines, "", cols])
+
+
+def format_row(r):
+    ms = r["ms"]
+
+    def ratio(k):
+        return f"{ms[k] / ms['xrnn']:.2f}" if k in ms else "-"
+
+    xt = f"{ms['xrnn'] / ms['xrnn-torch']:.2f}" if "xrnn-torch" in ms else "-"
+    mem = r.get("peak_mb", {})
+    return (
+        f"{r['cell']:5} {r['size']:9} {r['dtype']:8} {ms['xrnn']:9.1f} {ms['gemm']:9.1f} "
+        f"{ms['xrnn'] / ms['gemm']:7.2f} {ratio('seed'):>7} {ratio('torch'):>7} {xt:>6} "
+        f"{mem.get('xrnn', float('nan')):8.1f} {mem.get('seed', float('nan')):8.1f}"
+    )
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", nargs="+", default=list(SIZES), choices=list(SIZES))
+    ap.add_argument("--dtypes", nargs="+", default=["float64", "float32"])
+    ap.add_argument("--cells", nargs="+", default=["lstm", "rnn"], choices=list(GATES))
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    ap.add_argument("--no-torch", action="store_true")
+    ap.add_argument("--no-memory", action="store_true")
+    ap.add_argument("--json", default="bench.json", help="where to write the results")
+    args = ap.parse_args(argv)
+    rows = run_cpu(args)
+    with open(args.json, "w") as f:
+        json.dump({"blas": blas_summary(), "threads": args.threads, "rows": rows}, f, indent=1)
+    print(
+        f"\nwrote {args.json}; ratios: x/gemm = xrnn / GEMM bound, seed/x and torch/x = "
+        f"their time / xrnn's, xt/x = xrnn-on-NumPy time / xrnn-on-torch time"
+    )
+
+
+if __name__ == "__main__":
+    main()

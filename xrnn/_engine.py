@@ -1,0 +1,90 @@
+"""The time loop's machinery, shared by every cell type.
+
+- Storage is time-major: a sequence's arrays are ``(T, m, width)``, so that step ``t`` is one
+  contiguous ``(m, width)`` block, and all steps together are one ``(T*m, width)`` matrix for
+  the products done once per sequence.
+- :func:`put` is the engine's only write into an existing array. An immutable backend (JAX) can
+  swap it for array-api-extra's ``at(buf)[index].set(value)`` without touching the cell math.
+  In-place operators (``+=``, ``*=``) only ever update the array a name holds, never one that
+  another name sees, so that on an immutable backend they would merely rebind the name.
+- :func:`chunks` splits a step's elementwise work into batch rows: on a CPU into pieces that fit
+  a core's cache (a step's arrays are then read from cache, not memory, pass after pass); on an
+  accelerator into one piece.
+- :class:`Steps` is the list of per-step caches in the seed's format, built as views of the
+  engine's buffers, which it keeps for the backward pass.
+"""
+
+import itertools
+import math
+
+from .activations import _softmax
+
+__all__ = [
+    "Steps",
+    "chunks",
+    "outputs",
+    "put",
+    "time_blocks",
+    "time_major",
+]
+
+CACHE_BYTES = 1 << 18  # one chunk's widest array: a quarter of a typical per-core L2 cache
+
+
+def put(buf, index, value):
+    """``buf[index] = value``; returns ``buf``."""
+    buf[index] = value
+    return buf
+
+
+def time_blocks(T, m):
+    """Step ranges, last first, of about an eighth of ``T`` each: a backward pass copies its
+    ``da`` into time-major storage one block at a time, holding an eighth of it at once."""
+    k = max(1, math.ceil(T / 8))
+    return [range(lo, min(lo + k, T)) for lo in reversed(range(0, T, k))]
+
+
+def time_major(a, xp):
+    """``a (width, m, T)`` as the ``(T*m, width)`` matrix whose rows are steps, then examples.
+
+    A view when ``a`` already has that memory layout, otherwise one copy.
+    """
+    width, m, T = a.shape
+    return xp.reshape(xp.permute_dims(a, (2, 1, 0)), (T * m, width))
+
+
+def outputs(A, Wy, by, xp):
+    """``y = softmax(Wy a + by)`` of every step at once, from ``A (T, m, n_a)``: ``(n_y, m, T)``."""
+    T, m, n = A.shape
+    z = xp.reshape(A, (T * m, n)) @ Wy.T
+    z += by.T
+    y = _softmax(z, xp, axis=1, overwrite=True)
+    return xp.permute_dims(xp.reshape(y, (T, m, Wy.shape[0])), (2, 1, 0))
+
+
+def chunks(a, width, xp):
+    """Row slices of a batch ``a (m, ...)`` for elementwise work ``width`` wide: on a CPU (the
+    array's DLPack device type is 1), pieces whose widest array fits the cache; elsewhere, one."""
+    m = a.shape[0]
+    k = 1
+    if getattr(a, "__dlpack_device__", lambda: (0, 0))()[0] == 1:
+        k = min(m, max(1, math.ceil(m * width * xp.finfo(a.dtype).bits / 8 / CACHE_BYTES)))
+    edges = [round(i * m / k) for i in range(k + 1)]
+    return [slice(lo, hi) for lo, hi in itertools.pairwise(edges)]
+
+
+class Steps(list):
+    """The per-step caches of a sequence, in the seed's format, as views of the engine's
+    buffers (``self.buffers``), which the backward pass reads directly.
+
+    A backward pass that reuses the buffers' memory marks them ``spent`` and empties the list.
+    """
+
+    def __init__(self, steps, buffers):
+        super().__init__(steps)
+        self.buffers = buffers
+        self.spent = False
+
+    def spend(self):
+        self.buffers, self.spent = None, True
+        self.clear()

@@ -81,3 +81,10 @@ def lint(session):
     session.install("ruff")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def bench(session):
+    """The benchmark (not run by a plain ``nox``): ``nox -s bench -- --sizes medium``."""
+    session.install(".", "threadpoolctl", *TORCH.split())
+    session.run("python", "benchmarks/bench.py", *session.posargs)

@@ -189,6 +189,58 @@ def torch_problem(cell, prob, torch, device="cpu"):
     return run
 
 
+def run_cuda(args):
+    """CuPy against torch's cuDNN on the GPU, and against xrnn on NumPy on the CPU."""
+    try:
+        import cupy
+        import torch
+
+        if cupy.cuda.runtime.getDeviceCount() == 0 or not torch.cuda.is_available():
+            raise RuntimeError("no CUDA device")
+    except Exception as e:  # ImportError, or CUDA's own error without a driver
+        print(f"--device cuda needs CuPy, torch and a CUDA device: {type(e).__name__}: {e}")
+        return []
+    torch.set_num_threads(args.threads)
+    print(
+        f"xrnn {xrnn.__version__}, CuPy {cupy.__version__}, torch {torch.__version__}, "
+        f"{torch.cuda.get_device_name()}, cuDNN {torch.backends.cudnn.version()}; "
+        f"NumPy on {args.threads} CPU threads ({blas_summary()})\n"
+    )
+    print(
+        f"{'cell':5} {'size':9} {'dtype':8} {'cupy ms':>9} {'cudnn ms':>9} {'cupy/cudnn':>10} "
+        f"{'numpy ms':>9} {'numpy/cupy':>10}"
+    )
+
+    def synced(f, sync):
+        return lambda: (f(), sync())
+
+    rows = []
+    with threadpool_limits(args.threads):
+        for cell in args.cells:
+            for size in args.sizes:
+                for dtype in args.dtypes:
+                    prob = make_problem(cell, size, dtype)
+                    gpu = {k: cupy.asarray(v) for k, v in prob.items() if k != "p"}
+                    gpu["p"] = {k: cupy.asarray(v) for k, v in prob["p"].items()}
+                    sync = cupy.cuda.Device().synchronize
+                    fns = {
+                        "cupy": synced(lambda g=gpu, c=cell: xrnn_run(c, g), sync),
+                        "cudnn": synced(
+                            torch_problem(cell, prob, torch, "cuda"), torch.cuda.synchronize
+                        ),
+                        "numpy": lambda pr=prob, c=cell: xrnn_run(c, pr),
+                    }
+                    ms = {k: 1e3 * v for k, v in best(fns, args.repeat).items()}
+                    rows.append({"cell": cell, "size": size, "dtype": dtype, "ms": ms})
+                    print(
+                        f"{cell:5} {size:9} {dtype:8} {ms['cupy']:9.2f} {ms['cudnn']:9.2f} "
+                        f"{ms['cupy'] / ms['cudnn']:10.2f} {ms['numpy']:9.1f} "
+                        f"{ms['numpy'] / ms['cupy']:10.1f}",
+                        flush=True,
+                    )
+    return rows
+
+
 def blas_summary():
     info = [i for i in threadpool_info() if i.get("user_api") == "blas"]
     return ", ".join(
@@ -291,9 +343,13 @@ def main(argv=None):
     ap.add_argument("--no-memory", action="store_true")
     ap.add_argument("--json", default="bench.json", help="where to write the results")
     args = ap.parse_args(argv)
-    rows = run_cpu(args)
+    rows = run_cuda(args) if args.device == "cuda" else run_cpu(args)
     with open(args.json, "w") as f:
-        json.dump({"blas": blas_summary(), "threads": args.threads, "rows": rows}, f, indent=1)
+        json.dump(
+            {"device": args.device, "blas": blas_summary(), "threads": args.threads, "rows": rows},
+            f,
+            indent=1,
+        )
     print(
         f"\nwrote {args.json}; ratios: x/gemm = xrnn / GEMM bound, seed/x and torch/x = "
         f"their time / xrnn's, xt/x = xrnn-on-NumPy time / xrnn-on-torch time"

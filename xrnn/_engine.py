@@ -24,7 +24,6 @@ __all__ = [
     "chunks",
     "outputs",
     "put",
-    "time_blocks",
     "time_major",
 ]
 
@@ -37,18 +36,9 @@ def put(buf, index, value):
     return buf
 
 
-def time_blocks(T, m):
-    """Step ranges, last first, of about an eighth of ``T`` each: a backward pass copies its
-    ``da`` into time-major storage one block at a time, holding an eighth of it at once."""
-    k = max(1, math.ceil(T / 8))
-    return [range(lo, min(lo + k, T)) for lo in reversed(range(0, T, k))]
-
-
 def time_major(a, xp):
-    """``a (width, m, T)`` as the ``(T*m, width)`` matrix whose rows are steps, then examples.
-
-    A view when ``a`` already has that memory layout, otherwise one copy.
-    """
+    """``a (width, m, T)`` as the ``(T*m, width)`` matrix whose rows are steps, then examples:
+    a view when ``a`` already has that memory layout, else one copy."""
     width, m, T = a.shape
     return xp.reshape(xp.permute_dims(a, (2, 1, 0)), (T * m, width))
 

@@ -26,7 +26,7 @@ from array_api_compat import device
 
 from . import _engine
 from ._checks import check, check_caches, unpack
-from ._engine import put, time_blocks, time_major
+from ._engine import put, time_major
 from .activations import _logistic, _softmax, _tanh
 
 __all__ = ["lstm_backward", "lstm_cell_backward", "lstm_cell_forward", "lstm_forward"]
@@ -138,17 +138,10 @@ def lstm_forward(x, a0, parameters, c0=None):
             put(C, (t + 1, rows, slice(None)), c)
             put(TC, (t, rows, slice(None)), tc)
             put(A, (t + 1, rows, slice(None)), a)
+    a = [A[t, ...].T for t in range(T + 1)]  # a_next of one step is a_prev of the next
+    c = [C[t, ...].T for t in range(T + 1)]
     steps = [
-        (
-            A[t + 1, ...].T,
-            C[t + 1, ...].T,
-            A[t, ...].T,
-            C[t, ...].T,
-            *_cache_gates(R[t, ...]),
-            x[:, :, t],
-            p,
-        )
-        for t in range(T)
+        (a[t + 1], c[t + 1], a[t], c[t], *_cache_gates(R[t, ...]), x[:, :, t], p) for t in range(T)
     ]
     caches = (_engine.Steps(steps, (A[:T, ...], C[:T, ...], R, TC)), x)
     y = _engine.outputs(A[1:, ...], p["Wy"], p["by"], xp)
@@ -176,19 +169,17 @@ def lstm_backward(da, caches):
     Wa = W[:, :n]
     dh_next, dc_next = xp.zeros_like(A[0, ...]), xp.zeros_like(A[0, ...])
     pieces = _engine.chunks(A[0, ...], 4 * n, xp)
-    for block in time_blocks(T, m):
-        DA = xp.reshape(time_major(da[:, :, block.start : block.stop], xp), (len(block), m, n))
-        for t in reversed(block):
-            dc_prev = xp.empty_like(dc_next)
-            for rows in pieces:
-                dh = DA[t - block.start, rows, :] + dh_next[rows, :]
-                dz3, dzc, dc = _step_backward(
-                    dh, dc_next[rows, :], R[t, rows, :], C[t, rows, :], TC[t, rows, :], xp
-                )
-                put(R, (t, rows, slice(0, 3 * n)), dz3)
-                put(R, (t, rows, slice(3 * n, 4 * n)), dzc)
-                put(dc_prev, (rows, slice(None)), dc)
-            dh_next, dc_next = R[t, ...] @ Wa, dc_prev
+    for t in reversed(range(T)):
+        da_t, dc_prev = da[:, :, t].T, xp.empty_like(dc_next)
+        for rows in pieces:
+            dh = da_t[rows, :] + dh_next[rows, :]
+            dz3, dzc, dc = _step_backward(
+                dh, dc_next[rows, :], R[t, rows, :], C[t, rows, :], TC[t, rows, :], xp
+            )
+            put(R, (t, rows, slice(0, 3 * n)), dz3)
+            put(R, (t, rows, slice(3 * n, 4 * n)), dzc)
+            put(dc_prev, (rows, slice(None)), dc)
+        dh_next, dc_next = R[t, ...] @ Wa, dc_prev
     if engine:
         steps.spend()
     dZ = xp.reshape(R, (T * m, 4 * n))

@@ -17,7 +17,7 @@ from array_api_compat import device
 
 from . import _engine
 from ._checks import check, check_caches, unpack
-from ._engine import put, time_blocks, time_major
+from ._engine import put, time_major
 from .activations import _logistic, _softmax
 
 __all__ = ["rnn_backward", "rnn_cell_backward", "rnn_cell_forward", "rnn_forward"]
@@ -112,7 +112,8 @@ def rnn_forward(x, a0, parameters):
             ur += A[t + 1, rows, :]
             ur += b
             put(A, (t + 1, rows, slice(None)), _activation(ur, xp))
-    steps = [(A[t + 1, ...].T, A[t, ...].T, x[:, :, t], p) for t in range(T)]
+    a = [A[t, ...].T for t in range(T + 1)]  # a_next of one step is a_prev of the next
+    steps = [(a[t + 1], a[t], x[:, :, t], p) for t in range(T)]
     caches = (_engine.Steps(steps, (A,)), x)
     y = _engine.outputs(A[1:, ...], p["Wya"], p["by"], xp)
     return xp.permute_dims(A[1:, ...], (2, 1, 0)), y, caches
@@ -135,13 +136,12 @@ def rnn_backward(da, caches):
     dZ = xp.empty_like(A_prev)  # dJ/dz of every step
     dh_next = xp.zeros_like(A_prev[0, ...])
     pieces = _engine.chunks(A_prev[0, ...], n, xp)
-    for block in time_blocks(T, m):
-        DA = xp.reshape(time_major(da[:, :, block.start : block.stop], xp), (len(block), m, n))
-        for t in reversed(block):
-            for rows in pieces:
-                dh = DA[t - block.start, rows, :] + dh_next[rows, :]
-                put(dZ, (t, rows, slice(None)), _step_backward(dh, A_next[t, rows, :]))
-            dh_next = dZ[t, ...] @ p["Waa"]
+    for t in reversed(range(T)):
+        da_t = da[:, :, t].T
+        for rows in pieces:
+            dh = da_t[rows, :] + dh_next[rows, :]
+            put(dZ, (t, rows, slice(None)), _step_backward(dh, A_next[t, rows, :]))
+        dh_next = dZ[t, ...] @ p["Waa"]
     dZ = xp.reshape(dZ, (T * m, n))
     grads = {"dx": None, "da0": dh_next.T, "dWax": dZ.T @ time_major(x, xp)}
     dx = xp.reshape(dZ @ p["Wax"], (T, m, x.shape[0]))  # after the copy of x is freed

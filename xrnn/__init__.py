@@ -6,6 +6,7 @@ on the caller's device and in the caller's floating dtype.
 
 from .activations import sigmoid, softmax
 from .gradcheck import gradcheck, numerical_gradient
+from .gru import gru_backward, gru_cell_backward, gru_cell_forward, gru_forward
 from .lstm import lstm_backward, lstm_cell_backward, lstm_cell_forward, lstm_forward
 from .rnn import rnn_backward, rnn_cell_backward, rnn_cell_forward, rnn_forward
 
@@ -13,6 +14,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "gradcheck",
+    "gru_backward",
+    "gru_cell_backward",
+    "gru_cell_forward",
+    "gru_forward",
     "lstm_backward",
     "lstm_cell_backward",
     "lstm_cell_forward",

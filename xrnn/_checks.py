@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 import array_api_compat
 
-__all__ = ["check", "check_caches", "unpack"]
+__all__ = ["check", "check_caches", "check_lengths", "unpack"]
 
 
 def check(fname, arrays, parameters=None, spec=None):
@@ -102,6 +102,42 @@ def check_caches(fname, da, caches, fields, spec):
     arrays["da"] = (da, ("n_a", "m", "T_x"))
     xp, sizes = check(fname, arrays, steps[0][-1], spec)
     return xp, sizes, steps
+
+
+def check_lengths(fname, lengths, m, T, xp, like):
+    """``lengths`` (None, or one int per example, each in 1..T) as an integer array of ``xp``
+    on the device of ``like``."""
+    if lengths is None:
+        return None
+    if isinstance(lengths, list | tuple):
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in lengths):
+            raise TypeError(f"{fname}: lengths must be integers; got {lengths!r}")
+        lengths = xp.asarray(lengths, dtype=xp.int64, device=array_api_compat.device(like))
+    elif not array_api_compat.is_array_api_obj(lengths):
+        raise TypeError(
+            f"{fname}: lengths must be a 1-D integer array or a list of ints, one "
+            f"per example; got {type(lengths).__name__}"
+        )
+    elif array_api_compat.array_namespace(lengths) is not xp:
+        raise TypeError(f"{fname}: lengths must come from the same array library as x")
+    elif not xp.isdtype(lengths.dtype, "integral"):
+        raise TypeError(f"{fname}: lengths must have an integer dtype; got {lengths.dtype}")
+    elif array_api_compat.device(lengths) != array_api_compat.device(like):
+        raise ValueError(
+            f"{fname}: lengths must be on the device of x, "
+            f"{array_api_compat.device(like)}; got {array_api_compat.device(lengths)}"
+        )
+    if tuple(lengths.shape) != (m,):
+        raise ValueError(
+            f"{fname}: lengths must have shape (m,) = ({m},), one per example; "
+            f"got {tuple(lengths.shape)}"
+        )
+    low, high = int(xp.min(lengths)), int(xp.max(lengths))
+    if low < 1 or high > T:
+        raise ValueError(
+            f"{fname}: lengths must lie in 1..T_x = 1..{T}; got values from {low} to {high}"
+        )
+    return lengths
 
 
 def _namespace(fname, arrays):

@@ -17,11 +17,15 @@
 import itertools
 import math
 
+from array_api_compat import device
+
 from .activations import _softmax
 
 __all__ = [
     "Steps",
     "chunks",
+    "final",
+    "masks",
     "outputs",
     "put",
     "time_major",
@@ -43,13 +47,34 @@ def time_major(a, xp):
     return xp.reshape(xp.permute_dims(a, (2, 1, 0)), (T * m, width))
 
 
-def outputs(A, Wy, by, xp):
-    """``y = softmax(Wy a + by)`` of every step at once, from ``A (T, m, n_a)``: ``(n_y, m, T)``."""
+def outputs(A, Wy, by, xp, M=None):
+    """``y = softmax(Wy a + by)`` of every step at once, from ``A (T, m, n_a)``: ``(n_y, m, T)``;
+    zero where the masks ``M (T, m, 1)`` are false."""
     T, m, n = A.shape
     z = xp.reshape(A, (T * m, n)) @ Wy.T
     z += by.T
-    y = _softmax(z, xp, axis=1, overwrite=True)
-    return xp.permute_dims(xp.reshape(y, (T, m, Wy.shape[0])), (2, 1, 0))
+    y = xp.reshape(_softmax(z, xp, axis=1, overwrite=True), (T, m, Wy.shape[0]))
+    if M is not None:
+        y = xp.where(M, y, 0.0)
+    return xp.permute_dims(y, (2, 1, 0))
+
+
+def masks(lengths, T, xp):
+    """``(T, m, 1)`` booleans, true where step ``t`` is within example ``j``'s length; or None."""
+    if lengths is None:
+        return None
+    steps = xp.reshape(xp.arange(T, dtype=lengths.dtype, device=device(lengths)), (T, 1, 1))
+    return xp.reshape(lengths, (1, -1, 1)) > steps
+
+
+def final(S, lengths, xp):
+    """Each example's state after its own last step, from ``S (T+1, m, n)`` (``S[0]`` the
+    initial state): ``S[T]``, or with ``lengths`` row ``j`` of ``S[lengths[j]]``."""
+    if lengths is None:
+        return S[-1, ...]
+    T1, m, n = S.shape
+    rows = lengths * m + xp.arange(m, dtype=lengths.dtype, device=device(lengths))
+    return xp.take(xp.reshape(S, (T1 * m, n)), rows, axis=0)
 
 
 def chunks(a, width, xp):

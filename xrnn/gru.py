@@ -30,7 +30,7 @@ multiplied by -1 (gates) and -2 (candidate) so that one ``exp`` gives every acti
 from array_api_compat import device
 
 from . import _engine
-from ._checks import check, check_caches, unpack
+from ._checks import check, check_caches, check_lengths, unpack
 from ._engine import put, time_major
 from .activations import _logistic, _softmax
 
@@ -100,38 +100,25 @@ def gru_cell_backward(da_next, cache):
     return {**grads, **_weight_grads(dz, de, a_prev.T, e, xt.T, reset_after, xp)}
 
 
-def gru_forward(x, a0, parameters, reset_after=False):
+def gru_forward(x, a0, parameters, reset_after=False, lengths=None):
     """GRU over a whole sequence.
 
     ``x (n_x, m, T_x)``, ``a0 (n_a, m)`` -> ``a (n_a, m, T_x)``, ``y (n_y, m, T_x)`` and
-    ``caches = ([cache of each step], x)``.
+    ``caches = ([cache of each step], x)``. With ``lengths`` (one per example), steps past an
+    example's length leave its state as it was and output zeros (their caches mean nothing).
     """
+    fname = "gru_forward"
     p = parameters
     xp, sizes = check(
-        "gru_forward",
-        {"x": (x, ("n_x", "m", "T_x")), "a0": (a0, _STATE)},
-        p,
-        _spec("gru_forward", p, reset_after),
+        fname, {"x": (x, ("n_x", "m", "T_x")), "a0": (a0, _STATE)}, p, _spec(fname, p, reset_after)
     )
-    n, m, T = sizes["n_a"], sizes["m"], sizes["T_x"]
-    W, b = _scaled(p, xp)
-    bca = _bca(p, xp)
-    # The input's share of every step in one product; each step adds its recurrent share and
-    # overwrites its block with the gates u, r, c~.
-    G = time_major(x, xp) @ W[:, n:].T
-    G += b.T
-    G = xp.reshape(G, (T, m, 3 * n))
-    A = put(xp.empty((T + 1, m, n), dtype=x.dtype, device=device(x)), (0, ...), a0.T)
-    E = xp.empty((T, m, n), dtype=x.dtype, device=device(x))  # what the backward needs more
-    for t in range(T):
-        gates, e = _forward_step(G[t, ...], A[t, ...], W[:, :n], bca, reset_after, xp)
-        put(G, (t, ...), gates)
-        put(E, (t, ...), e)
-        put(A, (t + 1, ...), _next_state(gates, A[t, ...]))
+    T = sizes["T_x"]
+    lengths = check_lengths(fname, lengths, sizes["m"], T, xp, x)
+    A, G, E = _forward(x, a0, p, reset_after, lengths, xp)
     a = [A[t, ...].T for t in range(T + 1)]  # a_next of one step is a_prev of the next
     steps = [(a[t + 1], a[t], *_cache_gates(G[t, ...]), x[:, :, t], p) for t in range(T)]
-    caches = (_engine.Steps(steps, (A[:T, ...], G, E)), x)
-    y = _engine.outputs(A[1:, ...], p["Wy"], p["by"], xp)
+    caches = (_engine.Steps(steps, (A[:T, ...], G, E, lengths)), x)
+    y = _engine.outputs(A[1:, ...], p["Wy"], p["by"], xp, _engine.masks(lengths, T, xp))
     return xp.permute_dims(A[1:, ...], (2, 1, 0)), y, caches
 
 
@@ -148,28 +135,69 @@ def gru_backward(da, caches):
     xp, sizes, steps = check_caches(
         fname, da, caches, CACHE, _spec(fname, p, reset_after, backward=True)
     )
-    n, m, T = sizes["n_a"], sizes["m"], sizes["T_x"]
-    x = caches[1]
-    W, _ = _stacked(p, xp)
-    engine = isinstance(steps, _engine.Steps)
-    if engine:
-        A, G, E = steps.buffers
+    if isinstance(steps, _engine.Steps):
+        buffers = steps.buffers
+        steps.spend()
     else:
+        n = sizes["n_a"]
+        Wa = _stacked(p, xp)[0][:, :n]
         A = xp.stack([s[1].T for s in steps])
         G = xp.stack([xp.concat([s[2].T, s[3].T, s[4].T], axis=1) for s in steps])
-        E = xp.stack([_kept(G[t, ...], A[t, ...], W[:, :n], p, reset_after, xp) for t in range(T)])
-    dh_next = xp.zeros_like(A[0, ...])
-    for t in reversed(range(T)):
-        dz, de, dh_next = _backward_step(
-            da[:, :, t].T + dh_next, G[t, ...], A[t, ...], E[t, ...], W[:, :n], reset_after, xp
+        E = xp.stack(
+            [_kept(G[t, ...], A[t, ...], Wa, p, reset_after, xp) for t in range(len(steps))]
         )
+        buffers = (A, G, E, None)
+    return _backward(da, None, *buffers, caches[1], p, reset_after, xp)
+
+
+def _forward(x, a0, p, reset_after, lengths, xp):
+    """States ``A (T+1, m, n)`` (``A[0] = a0``; zero past each length), gates ``G (T, m, 3n)``
+    and ``E (T, m, n)``: ``r * a_prev``, or (reset after) ``Wc_a a_prev + bca``."""
+    _, m, T = x.shape
+    n = a0.shape[0]
+    W, b = _scaled(p, xp)
+    bca = _bca(p, xp)
+    M = _engine.masks(lengths, T, xp)
+    # The input's share of every step in one product; each step adds its recurrent share and
+    # overwrites its block with the gates u, r, c~.
+    G = time_major(x, xp) @ W[:, n:].T
+    G += b.T
+    G = xp.reshape(G, (T, m, 3 * n))
+    A = put(xp.empty((T + 1, m, n), dtype=x.dtype, device=device(x)), (0, ...), a0.T)
+    E = xp.empty((T, m, n), dtype=x.dtype, device=device(x))
+    for t in range(T):
+        gates, e = _forward_step(G[t, ...], A[t, ...], W[:, :n], bca, reset_after, xp)
+        a = _next_state(gates, A[t, ...])
+        if M is not None:
+            a = xp.where(M[t, ...], a, 0.0)
+        put(G, (t, ...), gates)
+        put(E, (t, ...), e)
+        put(A, (t + 1, ...), a)
+    return A, G, E
+
+
+def _backward(da, da_final, A_prev, G, E, lengths, x, p, reset_after, xp):
+    """Gradients from ``da`` at every step and ``da_final``, that of the final state (or None).
+    ``A_prev (T, m, n)`` are the states before each step; ``G`` and (reset after) ``E``
+    receive the gradients of what they hold."""
+    T, m, n = A_prev.shape
+    W, _ = _stacked(p, xp)
+    M = _engine.masks(lengths, T, xp)
+    dh_next = xp.zeros_like(A_prev[0, ...]) if da_final is None else da_final
+    for t in reversed(range(T)):
+        dz, de, carry = _backward_step(
+            da[:, :, t].T + dh_next, G[t, ...], A_prev[t, ...], E[t, ...], W[:, :n], reset_after, xp
+        )
+        if M is not None:
+            dz = xp.where(M[t, ...], dz, 0.0)
+            de = None if de is None else xp.where(M[t, ...], de, 0.0)
+            carry = xp.where(M[t, ...], carry, dh_next)
+        dh_next = carry
         put(G, (t, ...), dz)
         if reset_after:
             put(E, (t, ...), de)
-    if engine:
-        steps.spend()
     dZ = xp.reshape(G, (T * m, 3 * n))
-    flat = (xp.reshape(E, (T * m, n)), xp.reshape(A, (T * m, n)))
+    flat = (xp.reshape(E, (T * m, n)), xp.reshape(A_prev, (T * m, n)))
     grads = _weight_grads(dZ, flat[0], flat[1], flat[0], time_major(x, xp), reset_after, xp)
     dx = xp.reshape(dZ @ W[:, n:], (T, m, x.shape[0]))  # after the copy of x is freed
     return {"dx": xp.permute_dims(dx, (2, 1, 0)), "da0": dh_next.T, **grads}

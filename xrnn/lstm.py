@@ -25,7 +25,7 @@ multiplies the rows of W and b by ``-1`` (sigmoid gates) and ``-2`` (candidate) 
 from array_api_compat import device
 
 from . import _engine
-from ._checks import check, check_caches, unpack
+from ._checks import check, check_caches, check_lengths, unpack
 from ._engine import put, time_major
 from .activations import _logistic, _softmax, _tanh
 
@@ -102,50 +102,36 @@ def lstm_cell_backward(da_next, dc_next, cache):
     return {**grads, **_split(dz.T @ xp.concat([a_prev, xt], axis=0).T, xp.sum(dz, axis=0), n, xp)}
 
 
-def lstm_forward(x, a0, parameters, c0=None):
+def lstm_forward(x, a0, parameters, c0=None, lengths=None):
     """LSTM over a whole sequence.
 
     ``x (n_x, m, T_x)``, ``a0 (n_a, m)`` and optional ``c0 (n_a, m)`` (zeros by default) ->
     ``a``, ``c (n_a, m, T_x)``, ``y (n_y, m, T_x)`` and ``caches = ([cache of each step], x)``,
-    returned as ``a, y, c, caches``.
+    returned as ``a, y, c, caches``. With ``lengths`` (one per example), steps past an
+    example's length leave its state as it was and output zeros (their caches mean nothing).
     """
+    fname = "lstm_forward"
     arrays = {"x": (x, ("n_x", "m", "T_x")), "a0": (a0, _STATE)}
     if c0 is not None:
         arrays["c0"] = (c0, _STATE)
-    xp, sizes = check("lstm_forward", arrays, parameters, PARAMS)
-    n, m, T = sizes["n_a"], sizes["m"], sizes["T_x"]
+    xp, sizes = check(fname, arrays, parameters, PARAMS)
+    T = sizes["T_x"]
+    lengths = check_lengths(fname, lengths, sizes["m"], T, xp, x)
     p = parameters
-    W, b = _scaled(*_stacked(p, xp), xp)
-    Wa_T = W[:, :n].T
-    # The input's share of every step in one product; each step then adds its recurrent share
-    # and overwrites its block with the activated gates.
-    R = time_major(x, xp) @ W[:, n:].T
-    R += b.T
-    R = xp.reshape(R, (T, m, 4 * n))
-    A = put(xp.empty((T + 1, m, n), dtype=x.dtype, device=device(x)), (0, ...), a0.T)
-    C = xp.empty((T + 1, m, n), dtype=x.dtype, device=device(x))
-    C = put(C, (0, ...), xp.zeros_like(a0.T) if c0 is None else c0.T)
-    TC = xp.empty((T, m, n), dtype=x.dtype, device=device(x))
-    pieces = _engine.chunks(A[0, ...], 4 * n, xp)
-    for t in range(T):
-        u = A[t, ...] @ Wa_T
-        for rows in pieces:
-            ur = u[rows, :]
-            ur += R[t, rows, :]
-            gates = _gates(ur, xp)
-            c, tc, a = _state(gates, C[t, rows, :], xp)
-            put(R, (t, rows, slice(None)), gates)
-            put(C, (t + 1, rows, slice(None)), c)
-            put(TC, (t, rows, slice(None)), tc)
-            put(A, (t + 1, rows, slice(None)), a)
+    A, C, R, TC = _forward(x, a0, xp.zeros_like(a0) if c0 is None else c0, p, lengths, xp)
     a = [A[t, ...].T for t in range(T + 1)]  # a_next of one step is a_prev of the next
     c = [C[t, ...].T for t in range(T + 1)]
     steps = [
         (a[t + 1], c[t + 1], a[t], c[t], *_cache_gates(R[t, ...]), x[:, :, t], p) for t in range(T)
     ]
-    caches = (_engine.Steps(steps, (A[:T, ...], C[:T, ...], R, TC)), x)
-    y = _engine.outputs(A[1:, ...], p["Wy"], p["by"], xp)
-    return xp.permute_dims(A[1:, ...], (2, 1, 0)), y, xp.permute_dims(C[1:, ...], (2, 1, 0)), caches
+    caches = (_engine.Steps(steps, (A[:T, ...], C[:T, ...], R, TC, lengths)), x)
+    y = _engine.outputs(A[1:, ...], p["Wy"], p["by"], xp, _engine.masks(lengths, T, xp))
+    return (
+        xp.permute_dims(A[1:, ...], (2, 1, 0)),
+        y,
+        xp.permute_dims(C[1:, ...], (2, 1, 0)),
+        caches,
+    )
 
 
 def lstm_backward(da, caches):
@@ -159,31 +145,79 @@ def lstm_backward(da, caches):
     after a backward pass: ``caches`` is then spent (emptied), and a second backward pass needs
     a new forward pass. Caches built by hand in the seed's format are left as they were.
     """
-    fname = "lstm_backward"
-    xp, sizes, steps = check_caches(fname, da, caches, CACHE, BACKWARD_PARAMS)
-    n, m, T = sizes["n_a"], sizes["m"], sizes["T_x"]
-    x, p = caches[1], steps[0][-1]
-    engine = isinstance(steps, _engine.Steps)
-    A, C, R, TC = steps.buffers if engine else _stack_caches(steps, xp)
+    xp, _, steps = check_caches("lstm_backward", da, caches, CACHE, BACKWARD_PARAMS)
+    p = steps[0][-1]
+    if isinstance(steps, _engine.Steps):
+        buffers = steps.buffers
+        steps.spend()
+    else:
+        buffers = (*_stack_caches(steps, xp), None)
+    return _backward(da, None, None, *buffers, caches[1], p, xp)
+
+
+def _forward(x, a0, c0, p, lengths, xp):
+    """States ``A``, ``C (T+1, m, n)`` (``A[0] = a0``, ``C[0] = c0``; zero past each length),
+    gates ``R (T, m, 4n)`` and ``TC = tanh(C[1:])``."""
+    _, m, T = x.shape
+    n = a0.shape[0]
+    W, b = _scaled(*_stacked(p, xp), xp)
+    Wa_T = W[:, :n].T
+    M = _engine.masks(lengths, T, xp)
+    # The input's share of every step in one product; each step then adds its recurrent share
+    # and overwrites its block with the activated gates.
+    R = time_major(x, xp) @ W[:, n:].T
+    R += b.T
+    R = xp.reshape(R, (T, m, 4 * n))
+    A = put(xp.empty((T + 1, m, n), dtype=x.dtype, device=device(x)), (0, ...), a0.T)
+    C = put(xp.empty((T + 1, m, n), dtype=x.dtype, device=device(x)), (0, ...), c0.T)
+    TC = xp.empty((T, m, n), dtype=x.dtype, device=device(x))
+    pieces = _engine.chunks(A[0, ...], 4 * n, xp)
+    for t in range(T):
+        u = A[t, ...] @ Wa_T
+        for rows in pieces:
+            ur = u[rows, :]
+            ur += R[t, rows, :]
+            gates = _gates(ur, xp)
+            c, tc, a = _state(gates, C[t, rows, :], xp)
+            if M is not None:
+                c, a = xp.where(M[t, rows, :], c, 0.0), xp.where(M[t, rows, :], a, 0.0)
+            put(R, (t, rows, slice(None)), gates)
+            put(C, (t + 1, rows, slice(None)), c)
+            put(TC, (t, rows, slice(None)), tc)
+            put(A, (t + 1, rows, slice(None)), a)
+    return A, C, R, TC
+
+
+def _backward(da, da_final, dc_final, A_prev, C_prev, R, TC, lengths, x, p, xp):
+    """Gradients from ``da`` at every step and from those of the final states (or None).
+    ``A_prev``, ``C_prev (T, m, n)`` are the states before each step; ``R`` holds the gates
+    and receives their gradients."""
+    T, m, n = A_prev.shape
     W, _ = _stacked(p, xp)
     Wa = W[:, :n]
-    dh_next, dc_next = xp.zeros_like(A[0, ...]), xp.zeros_like(A[0, ...])
-    pieces = _engine.chunks(A[0, ...], 4 * n, xp)
+    M = _engine.masks(lengths, T, xp)
+    dh_next = xp.zeros_like(A_prev[0, ...]) if da_final is None else da_final
+    dc_next = xp.zeros_like(A_prev[0, ...]) if dc_final is None else dc_final
+    pieces = _engine.chunks(A_prev[0, ...], 4 * n, xp)
     for t in reversed(range(T)):
         da_t, dc_prev = da[:, :, t].T, xp.empty_like(dc_next)
         for rows in pieces:
             dh = da_t[rows, :] + dh_next[rows, :]
             dz3, dzc, dc = _step_backward(
-                dh, dc_next[rows, :], R[t, rows, :], C[t, rows, :], TC[t, rows, :], xp
+                dh, dc_next[rows, :], R[t, rows, :], C_prev[t, rows, :], TC[t, rows, :], xp
             )
+            if M is not None:
+                mask = M[t, rows, :]
+                dz3, dzc = xp.where(mask, dz3, 0.0), xp.where(mask, dzc, 0.0)
+                dc = xp.where(mask, dc, dc_next[rows, :])
             put(R, (t, rows, slice(0, 3 * n)), dz3)
             put(R, (t, rows, slice(3 * n, 4 * n)), dzc)
             put(dc_prev, (rows, slice(None)), dc)
-        dh_next, dc_next = R[t, ...] @ Wa, dc_prev
-    if engine:
-        steps.spend()
+        carry = R[t, ...] @ Wa
+        dh_next = carry if M is None else xp.where(M[t, ...], carry, dh_next)
+        dc_next = dc_prev
     dZ = xp.reshape(R, (T * m, 4 * n))
-    dW = xp.concat([dZ.T @ xp.reshape(A, (T * m, n)), dZ.T @ time_major(x, xp)], axis=1)
+    dW = xp.concat([dZ.T @ xp.reshape(A_prev, (T * m, n)), dZ.T @ time_major(x, xp)], axis=1)
     dx = xp.reshape(dZ @ W[:, n:], (T, m, x.shape[0]))  # after the copy of x is freed
     grads = {"dx": xp.permute_dims(dx, (2, 1, 0)), "da0": dh_next.T, "dc0": dc_next.T}
     return {**grads, **_split(dW, xp.sum(dZ, axis=0), n, xp)}

@@ -16,7 +16,7 @@ the weights multiplied by -2 once so that ``tanh(z) = 2 logistic(-2z) - 1`` take
 from array_api_compat import device
 
 from . import _engine
-from ._checks import check, check_caches, unpack
+from ._checks import check, check_caches, check_lengths, unpack
 from ._engine import put, time_major
 from .activations import _logistic, _softmax
 
@@ -83,21 +83,48 @@ def rnn_cell_backward(da_next, cache):
     }
 
 
-def rnn_forward(x, a0, parameters):
+def rnn_forward(x, a0, parameters, lengths=None):
     """RNN over a whole sequence.
 
     ``x (n_x, m, T_x)``, ``a0 (n_a, m)`` -> ``a (n_a, m, T_x)``, ``y_pred (n_y, m, T_x)`` and
-    ``caches = ([cache of each step], x)``.
+    ``caches = ([cache of each step], x)``. With ``lengths`` (one per example), steps past an
+    example's length leave its state as it was and output zeros (their caches mean nothing).
     """
+    fname = "rnn_forward"
     xp, sizes = check(
-        "rnn_forward",
-        {"x": (x, ("n_x", "m", "T_x")), "a0": (a0, ("n_a", "m"))},
-        parameters,
-        PARAMS,
+        fname, {"x": (x, ("n_x", "m", "T_x")), "a0": (a0, ("n_a", "m"))}, parameters, PARAMS
     )
-    n, m, T = sizes["n_a"], sizes["m"], sizes["T_x"]
+    lengths = check_lengths(fname, lengths, sizes["m"], sizes["T_x"], xp, x)
     p = parameters
+    A, _ = _forward(x, a0, p, lengths, xp)
+    a = [A[t, ...].T for t in range(A.shape[0])]  # a_next of one step is a_prev of the next
+    steps = [(a[t + 1], a[t], x[:, :, t], p) for t in range(sizes["T_x"])]
+    caches = (_engine.Steps(steps, (A[:-1, ...], A[1:, ...], lengths)), x)
+    y = _engine.outputs(A[1:, ...], p["Wya"], p["by"], xp, _engine.masks(lengths, len(steps), xp))
+    return xp.permute_dims(A[1:, ...], (2, 1, 0)), y, caches
+
+
+def rnn_backward(da, caches):
+    """Backward of :func:`rnn_forward`, from ``da (n_a, m, T_x)`` = dJ/da at every step.
+
+    Returns ``{"dx", "da0", "dWax", "dWaa", "dba"}``, shaped like ``x``, ``a0``, ``Wax``, ``Waa``,
+    ``ba``. ``caches`` are left as they were.
+    """
+    xp, _, steps = check_caches("rnn_backward", da, caches, CACHE, BACKWARD_PARAMS)
+    if isinstance(steps, _engine.Steps):
+        A_prev, A_next, lengths = steps.buffers
+    else:
+        A_prev, A_next = (xp.stack([s[k].T for s in steps]) for k in (1, 0))
+        lengths = None
+    return _backward(da, None, A_prev, A_next, caches[1], steps[0][-1], lengths, xp)
+
+
+def _forward(x, a0, p, lengths, xp):
+    """The states ``A (T+1, m, n)`` (``A[0] = a0``; zero past each length) and the final state."""
+    _, m, T = x.shape
+    n = a0.shape[0]
     Waa_T = (-2 * p["Waa"]).T
+    M = _engine.masks(lengths, T, xp)
     # The input's share of every step in one product, written where each step's state goes;
     # each step adds its recurrent share and overwrites it with the state.
     A = xp.empty((T + 1, m, n), dtype=x.dtype, device=device(x))
@@ -111,37 +138,30 @@ def rnn_forward(x, a0, parameters):
             ur = u[rows, :]
             ur += A[t + 1, rows, :]
             ur += b
-            put(A, (t + 1, rows, slice(None)), _activation(ur, xp))
-    a = [A[t, ...].T for t in range(T + 1)]  # a_next of one step is a_prev of the next
-    steps = [(a[t + 1], a[t], x[:, :, t], p) for t in range(T)]
-    caches = (_engine.Steps(steps, (A,)), x)
-    y = _engine.outputs(A[1:, ...], p["Wya"], p["by"], xp)
-    return xp.permute_dims(A[1:, ...], (2, 1, 0)), y, caches
+            a = _activation(ur, xp)
+            if M is not None:
+                a = xp.where(M[t, rows, :], a, 0.0)
+            put(A, (t + 1, rows, slice(None)), a)
+    return A, _engine.final(A, lengths, xp)
 
 
-def rnn_backward(da, caches):
-    """Backward of :func:`rnn_forward`, from ``da (n_a, m, T_x)`` = dJ/da at every step.
-
-    Returns ``{"dx", "da0", "dWax", "dWaa", "dba"}``, shaped like ``x``, ``a0``, ``Wax``, ``Waa``,
-    ``ba``. ``caches`` are left as they were.
-    """
-    xp, sizes, steps = check_caches("rnn_backward", da, caches, CACHE, BACKWARD_PARAMS)
-    n, m, T = sizes["n_a"], sizes["m"], sizes["T_x"]
-    x, p = caches[1], steps[0][-1]
-    if isinstance(steps, _engine.Steps):
-        (A,) = steps.buffers
-        A_prev, A_next = A[:T, ...], A[1:, ...]
-    else:
-        A_prev, A_next = (xp.stack([s[k].T for s in steps]) for k in (1, 0))
+def _backward(da, da_final, A_prev, A_next, x, p, lengths, xp):
+    """Gradients from ``da`` at every step and ``da_final``, that of the final state (or None);
+    ``A_prev``, ``A_next`` are the states ``(T, m, n)`` before and after each step."""
+    T, m, n = A_prev.shape
+    M = _engine.masks(lengths, T, xp)
     dZ = xp.empty_like(A_prev)  # dJ/dz of every step
-    dh_next = xp.zeros_like(A_prev[0, ...])
+    dh_next = xp.zeros_like(A_prev[0, ...]) if da_final is None else da_final
     pieces = _engine.chunks(A_prev[0, ...], n, xp)
     for t in reversed(range(T)):
         da_t = da[:, :, t].T
         for rows in pieces:
-            dh = da_t[rows, :] + dh_next[rows, :]
-            put(dZ, (t, rows, slice(None)), _step_backward(dh, A_next[t, rows, :]))
-        dh_next = dZ[t, ...] @ p["Waa"]
+            dz = _step_backward(da_t[rows, :] + dh_next[rows, :], A_next[t, rows, :])
+            if M is not None:
+                dz = xp.where(M[t, rows, :], dz, 0.0)
+            put(dZ, (t, rows, slice(None)), dz)
+        carry = dZ[t, ...] @ p["Waa"]
+        dh_next = carry if M is None else xp.where(M[t, ...], carry, dh_next)
     dZ = xp.reshape(dZ, (T * m, n))
     grads = {"dx": None, "da0": dh_next.T, "dWax": dZ.T @ time_major(x, xp)}
     dx = xp.reshape(dZ @ p["Wax"], (T, m, x.shape[0]))  # after the copy of x is freed

@@ -23,15 +23,31 @@ from .activations import _softmax
 
 __all__ = [
     "Steps",
+    "bias",
     "chunks",
     "final",
     "masks",
     "outputs",
     "put",
+    "recurrent_bias_grads",
     "time_major",
 ]
 
 CACHE_BYTES = 1 << 18  # one chunk's widest array: a quarter of a typical per-core L2 cache
+
+
+def bias(p, key):
+    """The bias ``p[key]``, plus the recurrent bias ``p[key + "a"]`` where there is one.
+
+    PyTorch keeps two biases per gate, one on the input's side and one on the state's; the
+    optional ``a`` keys carry the second, so that its weights convert exactly both ways.
+    """
+    return p[key] + p[key + "a"] if key + "a" in p else p[key]
+
+
+def recurrent_bias_grads(grads, p, keys):
+    """``grads`` with ``d{key}a``, equal to ``d{key}``, for each optional recurrent bias."""
+    return {**grads, **{f"d{k}a": grads[f"d{k}"] for k in keys if k + "a" in p}}
 
 
 def put(buf, index, value):

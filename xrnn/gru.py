@@ -30,7 +30,7 @@ multiplied by -1 (gates) and -2 (candidate) so that one ``exp`` gives every acti
 from array_api_compat import device
 
 from . import _engine
-from ._checks import check, check_caches, check_lengths, unpack
+from ._checks import check, check_caches, check_lengths, optional, unpack
 from ._engine import put, time_major
 from .activations import _logistic, _softmax
 
@@ -44,6 +44,7 @@ PARAMS = {
     "Wy": ("n_y", "n_a"),
     "by": ("n_y", 1),
 }
+OPTIONAL = {"bua": ("n_a", 1), "bra": ("n_a", 1)}  # PyTorch's second biases, the state's side
 CACHE = {
     "a_next": _STATE,
     "a_prev": _STATE,
@@ -97,7 +98,8 @@ def gru_cell_backward(da_next, cache):
     e = _kept(gates, a_prev.T, W[:, :n], p, reset_after, xp)
     dz, de, da_prev = _backward_step(da_next.T, gates, a_prev.T, e, W[:, :n], reset_after, xp)
     grads = {"dxt": (dz @ W[:, n:]).T, "da_prev": da_prev.T}
-    return {**grads, **_weight_grads(dz, de, a_prev.T, e, xt.T, reset_after, xp)}
+    grads.update(_weight_grads(dz, de, a_prev.T, e, xt.T, reset_after, xp))
+    return _engine.recurrent_bias_grads(grads, p, ["bu", "br"])
 
 
 def gru_forward(x, a0, parameters, reset_after=False, lengths=None):
@@ -200,7 +202,8 @@ def _backward(da, da_final, A_prev, G, E, lengths, x, p, reset_after, xp):
     flat = (xp.reshape(E, (T * m, n)), xp.reshape(A_prev, (T * m, n)))
     grads = _weight_grads(dZ, flat[0], flat[1], flat[0], time_major(x, xp), reset_after, xp)
     dx = xp.reshape(dZ @ W[:, n:], (T, m, x.shape[0]))  # after the copy of x is freed
-    return {"dx": xp.permute_dims(dx, (2, 1, 0)), "da0": dh_next.T, **grads}
+    grads = {"dx": xp.permute_dims(dx, (2, 1, 0)), "da0": dh_next.T, **grads}
+    return _engine.recurrent_bias_grads(grads, p, ["bu", "br"])
 
 
 def _forward_step(gx, a_prev, Wa, bca, reset_after, xp):
@@ -301,7 +304,9 @@ def _cache_gates(gates):
 
 
 def _stacked(p, xp):
-    return xp.concat([p[f"W{g}"] for g in GATES]), xp.concat([p[f"b{g}"] for g in GATES])
+    W = xp.concat([p[f"W{g}"] for g in GATES])
+    b = [_engine.bias(p, "bu"), _engine.bias(p, "br"), p["bc"]]  # bca stays apart (reset after)
+    return W, xp.concat(b)
 
 
 def _scaled(p, xp):
@@ -335,7 +340,7 @@ def _spec(fname, p, reset_after, backward=False):
     spec = {k: PARAMS[k] for k in (("Wu", "Wr", "Wc") if backward else PARAMS)}
     if reset_after:
         spec["bca"] = ("n_a", 1)
-    return spec
+    return optional(spec, p, OPTIONAL)
 
 
 def _first_parameters(caches):

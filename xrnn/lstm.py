@@ -25,7 +25,7 @@ multiplies the rows of W and b by ``-1`` (sigmoid gates) and ``-2`` (candidate) 
 from array_api_compat import device
 
 from . import _engine
-from ._checks import check, check_caches, check_lengths, unpack
+from ._checks import check, check_caches, check_lengths, optional, unpack
 from ._engine import put, time_major
 from .activations import _logistic, _softmax, _tanh
 
@@ -39,6 +39,7 @@ PARAMS = {
     "by": ("n_y", 1),
 }
 BACKWARD_PARAMS = {f"W{g}": PARAMS[f"W{g}"] for g in "fico"}
+OPTIONAL = {f"b{g}a": ("n_a", 1) for g in "fico"}  # PyTorch's second biases, the state's side
 _STATE = ("n_a", "m")
 CACHE = {
     "a_next": _STATE,
@@ -65,7 +66,7 @@ def lstm_cell_forward(xt, a_prev, c_prev, parameters):
         "lstm_cell_forward",
         {"xt": (xt, ("n_x", "m")), "a_prev": (a_prev, _STATE), "c_prev": (c_prev, _STATE)},
         parameters,
-        PARAMS,
+        optional(PARAMS, parameters, OPTIONAL),
     )
     p = parameters
     W, b = _scaled(*_stacked(p, xp), xp)
@@ -99,7 +100,10 @@ def lstm_cell_backward(da_next, dc_next, cache):
     n = a_prev.shape[0]
     dconcat = dz @ W
     grads = {"dxt": dconcat[:, n:].T, "da_prev": dconcat[:, :n].T, "dc_prev": dc_prev.T}
-    return {**grads, **_split(dz.T @ xp.concat([a_prev, xt], axis=0).T, xp.sum(dz, axis=0), n, xp)}
+    return {
+        **grads,
+        **_split(dz.T @ xp.concat([a_prev, xt], axis=0).T, xp.sum(dz, axis=0), n, p, xp),
+    }
 
 
 def lstm_forward(x, a0, parameters, c0=None, lengths=None):
@@ -114,7 +118,7 @@ def lstm_forward(x, a0, parameters, c0=None, lengths=None):
     arrays = {"x": (x, ("n_x", "m", "T_x")), "a0": (a0, _STATE)}
     if c0 is not None:
         arrays["c0"] = (c0, _STATE)
-    xp, sizes = check(fname, arrays, parameters, PARAMS)
+    xp, sizes = check(fname, arrays, parameters, optional(PARAMS, parameters, OPTIONAL))
     T = sizes["T_x"]
     lengths = check_lengths(fname, lengths, sizes["m"], T, xp, x)
     p = parameters
@@ -220,7 +224,7 @@ def _backward(da, da_final, dc_final, A_prev, C_prev, R, TC, lengths, x, p, xp):
     dW = xp.concat([dZ.T @ xp.reshape(A_prev, (T * m, n)), dZ.T @ time_major(x, xp)], axis=1)
     dx = xp.reshape(dZ @ W[:, n:], (T, m, x.shape[0]))  # after the copy of x is freed
     grads = {"dx": xp.permute_dims(dx, (2, 1, 0)), "da0": dh_next.T, "dc0": dc_next.T}
-    return {**grads, **_split(dW, xp.sum(dZ, axis=0), n, xp)}
+    return {**grads, **_split(dW, xp.sum(dZ, axis=0), n, p, xp)}
 
 
 def _gates(u, xp):
@@ -274,7 +278,8 @@ def _cache_gates(gates):
 
 def _stacked(p, xp):
     """``W (4n, n + n_x)`` and ``b (4n, 1)``: the gates' parameters in the order f, i, o, c."""
-    return xp.concat([p[f"W{g}"] for g in GATES]), xp.concat([p[f"b{g}"] for g in GATES])
+    W = xp.concat([p[f"W{g}"] for g in GATES])
+    return W, xp.concat([_engine.bias(p, f"b{g}") for g in GATES])
 
 
 def _scaled(W, b, xp):
@@ -289,7 +294,7 @@ def _scaled(W, b, xp):
     return W * scale, b * scale
 
 
-def _split(dW, db, n, xp):
+def _split(dW, db, n, p, xp):
     """The stacked gradients ``dW (4n, n + n_x)``, ``db (4n,)`` as the seed's
     ``dWf, dbf, dWi, dbi, dWc, dbc, dWo, dbo``."""
     db = xp.reshape(db, (4 * n, 1))
@@ -298,7 +303,7 @@ def _split(dW, db, n, xp):
         k = GATES.index(g)
         grads[f"dW{g}"] = dW[k * n : (k + 1) * n, :]
         grads[f"db{g}"] = db[k * n : (k + 1) * n, :]
-    return grads
+    return _engine.recurrent_bias_grads(grads, p, [f"b{g}" for g in "fico"])
 
 
 def _stack_caches(steps, xp):

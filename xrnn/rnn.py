@@ -16,7 +16,7 @@ the weights multiplied by -2 once so that ``tanh(z) = 2 logistic(-2z) - 1`` take
 from array_api_compat import device
 
 from . import _engine
-from ._checks import check, check_caches, check_lengths, unpack
+from ._checks import check, check_caches, check_lengths, optional, unpack
 from ._engine import put, time_major
 from .activations import _logistic, _softmax
 
@@ -30,6 +30,7 @@ PARAMS = {
     "by": ("n_y", 1),
 }
 BACKWARD_PARAMS = {k: PARAMS[k] for k in ("Wax", "Waa", "ba")}
+OPTIONAL = {"baa": ("n_a", 1)}  # PyTorch's second bias, on the state's side
 CACHE = {"a_next": ("n_a", "m"), "a_prev": ("n_a", "m"), "xt": ("n_x", "m"), "parameters": None}
 
 
@@ -43,12 +44,12 @@ def rnn_cell_forward(xt, a_prev, parameters):
         "rnn_cell_forward",
         {"xt": (xt, ("n_x", "m")), "a_prev": (a_prev, ("n_a", "m"))},
         parameters,
-        PARAMS,
+        optional(PARAMS, parameters, OPTIONAL),
     )
     p = parameters
     u = a_prev.T @ (-2 * p["Waa"]).T
     u += xt.T @ (-2 * p["Wax"]).T
-    u -= 2 * p["ba"].T
+    u -= 2 * _engine.bias(p, "ba").T
     a_next = _activation(u, xp).T
     yt_pred = _softmax(p["Wya"] @ a_next + p["by"], xp)
     return a_next, yt_pred, (a_next, a_prev, xt, p)
@@ -74,13 +75,14 @@ def rnn_cell_backward(da_next, cache):
         BACKWARD_PARAMS,
     )
     dz = _step_backward(da_next.T, a_next.T)
-    return {
+    grads = {
         "dxt": (dz @ p["Wax"]).T,
         "da_prev": (dz @ p["Waa"]).T,
         "dWax": dz.T @ xt.T,
         "dWaa": dz.T @ a_prev.T,
         "dba": xp.reshape(xp.sum(dz, axis=0), (-1, 1)),
     }
+    return _engine.recurrent_bias_grads(grads, p, ["ba"])
 
 
 def rnn_forward(x, a0, parameters, lengths=None):
@@ -92,7 +94,10 @@ def rnn_forward(x, a0, parameters, lengths=None):
     """
     fname = "rnn_forward"
     xp, sizes = check(
-        fname, {"x": (x, ("n_x", "m", "T_x")), "a0": (a0, ("n_a", "m"))}, parameters, PARAMS
+        fname,
+        {"x": (x, ("n_x", "m", "T_x")), "a0": (a0, ("n_a", "m"))},
+        parameters,
+        optional(PARAMS, parameters, OPTIONAL),
     )
     lengths = check_lengths(fname, lengths, sizes["m"], sizes["T_x"], xp, x)
     p = parameters
@@ -130,7 +135,7 @@ def _forward(x, a0, p, lengths, xp):
     A = xp.empty((T + 1, m, n), dtype=x.dtype, device=device(x))
     A = put(A, (slice(1, None), ...), xp.reshape(time_major(x, xp) @ (-2 * p["Wax"]).T, (T, m, n)))
     A = put(A, (0, ...), a0.T)
-    b = -2 * p["ba"].T
+    b = -2 * _engine.bias(p, "ba").T
     pieces = _engine.chunks(A[0, ...], n, xp)
     for t in range(T):
         u = A[t, ...] @ Waa_T
@@ -168,7 +173,7 @@ def _backward(da, da_final, A_prev, A_next, x, p, lengths, xp):
     grads["dx"] = xp.permute_dims(dx, (2, 1, 0))
     grads["dWaa"] = dZ.T @ xp.reshape(A_prev, (T * m, n))
     grads["dba"] = xp.reshape(xp.sum(dZ, axis=0), (n, 1))
-    return grads
+    return _engine.recurrent_bias_grads(grads, p, ["ba"])
 
 
 def _activation(u, xp):

@@ -7,6 +7,14 @@ on the caller's device and in the caller's floating dtype.
 from .activations import sigmoid, softmax
 from .gradcheck import gradcheck, numerical_gradient
 from .gru import gru_backward, gru_cell_backward, gru_cell_forward, gru_forward
+from .layers import (
+    gru_layers,
+    gru_layers_backward,
+    lstm_layers,
+    lstm_layers_backward,
+    rnn_layers,
+    rnn_layers_backward,
+)
 from .lstm import lstm_backward, lstm_cell_backward, lstm_cell_forward, lstm_forward
 from .rnn import rnn_backward, rnn_cell_backward, rnn_cell_forward, rnn_forward
 
@@ -18,15 +26,21 @@ __all__ = [
     "gru_cell_backward",
     "gru_cell_forward",
     "gru_forward",
+    "gru_layers",
+    "gru_layers_backward",
     "lstm_backward",
     "lstm_cell_backward",
     "lstm_cell_forward",
     "lstm_forward",
+    "lstm_layers",
+    "lstm_layers_backward",
     "numerical_gradient",
     "rnn_backward",
     "rnn_cell_backward",
     "rnn_cell_forward",
     "rnn_forward",
+    "rnn_layers",
+    "rnn_layers_backward",
     "sigmoid",
     "softmax",
 ]

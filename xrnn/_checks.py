@@ -196,7 +196,7 @@ class _Shapes:
     def _size(self, dim):
         if isinstance(dim, int):
             return dim
-        return sum(self.sizes[d][0] for d in dim.split("+"))
+        return sum(int(d) if d.isdigit() else self.sizes[d][0] for d in dim.split("+"))
 
     def check(self, name, value, dims):
         if dims is None:
@@ -213,7 +213,9 @@ class _Shapes:
                 self.sizes.setdefault(dim, (n, name))
         expected = tuple(self._size(d) for d in dims)
         if shape != expected:
-            symbols = [s for d in dims if isinstance(d, str) for s in d.split("+")]
+            symbols = [
+                s for d in dims if isinstance(d, str) for s in d.split("+") if not s.isdigit()
+            ]
             sources = [
                 f"{s} from {self.sizes[s][1]}"
                 for s in dict.fromkeys(symbols)

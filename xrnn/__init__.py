@@ -5,8 +5,10 @@ on the caller's device and in the caller's floating dtype.
 """
 
 from .activations import sigmoid, softmax
+from .convert import from_torch, to_torch
 from .gradcheck import gradcheck, numerical_gradient
 from .gru import gru_backward, gru_cell_backward, gru_cell_forward, gru_forward
+from .init import init_parameters
 from .layers import (
     gru_layers,
     gru_layers_backward,
@@ -15,12 +17,14 @@ from .layers import (
     rnn_layers,
     rnn_layers_backward,
 )
+from .loss import output_backward, output_forward, softmax_cross_entropy
 from .lstm import lstm_backward, lstm_cell_backward, lstm_cell_forward, lstm_forward
 from .rnn import rnn_backward, rnn_cell_backward, rnn_cell_forward, rnn_forward
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "from_torch",
     "gradcheck",
     "gru_backward",
     "gru_cell_backward",
@@ -28,6 +32,7 @@ __all__ = [
     "gru_forward",
     "gru_layers",
     "gru_layers_backward",
+    "init_parameters",
     "lstm_backward",
     "lstm_cell_backward",
     "lstm_cell_forward",
@@ -35,6 +40,8 @@ __all__ = [
     "lstm_layers",
     "lstm_layers_backward",
     "numerical_gradient",
+    "output_backward",
+    "output_forward",
     "rnn_backward",
     "rnn_cell_backward",
     "rnn_cell_forward",
@@ -43,4 +50,6 @@ __all__ = [
     "rnn_layers_backward",
     "sigmoid",
     "softmax",
+    "softmax_cross_entropy",
+    "to_torch",
 ]

@@ -1,0 +1,71 @@
+"""Initial parameters for every cell, single-step (the course's keys) or stacked layers.
+
+The array API has no random numbers, so this one module draws them with NumPy's
+``numpy.random.Generator`` (reproducible from a seed on every backend) and moves them to the
+caller's namespace, dtype and device.
+"""
+
+import array_api_compat
+import numpy as np  # only for random numbers, which the array API does not have
+
+from .layers import CELLS, suffix
+
+__all__ = ["init_parameters"]
+
+
+def init_parameters(
+    cell,
+    n_x,
+    n_a,
+    *,
+    n_y=None,
+    num_layers=None,
+    bidirectional=False,
+    reset_after=False,
+    seed=None,
+    xp=None,
+    dtype=None,
+    device=None,
+):
+    """Parameters of ``cell`` (``"rnn"``, ``"lstm"`` or ``"gru"``) drawn as PyTorch draws them:
+    uniform in ``±1/sqrt(n_a)`` (the output layer: ``±1/sqrt`` of its input width).
+
+    Without ``num_layers``: the course's keys for one layer (``Wf, ..., bo``), with the output
+    layer ``Wy, by`` (``Wya, by`` for the RNN) when ``n_y`` is given. With ``num_layers``: the
+    layer keys of :mod:`xrnn.layers` (``Wf_l0``, ...), plus ``Wy, by`` when ``n_y`` is given.
+    ``reset_after`` adds the GRU's ``bca``. ``seed`` is an int or a ``numpy.random.Generator``;
+    ``xp`` (default NumPy), ``dtype`` (default float64) and ``device`` say where they go.
+    """
+    if cell not in CELLS:
+        raise ValueError(f"init_parameters: cell must be 'rnn', 'lstm' or 'gru'; got {cell!r}")
+    for name, v in (("n_x", n_x), ("n_a", n_a), ("n_y", n_y), ("num_layers", num_layers)):
+        if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1):
+            raise ValueError(f"init_parameters: {name} must be a positive int; got {v!r}")
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    xp = xp or array_api_compat.array_namespace(np.empty(0))
+    dtype = dtype or xp.float64
+    D = 2 if bidirectional else 1
+    bound = n_a**-0.5
+    shapes = {}
+    for k in range(num_layers or 1):
+        width = n_x if k == 0 else D * n_a
+        for d in range(D if num_layers else 1):
+            sfx = suffix(k, d) if num_layers else ""
+            for key, dims in CELLS[cell].weights.items():
+                shapes[key + sfx] = tuple(_size(v, n_a, width) for v in dims)
+            if cell == "gru" and reset_after:
+                shapes["bca" + sfx] = (n_a, 1)
+    out = {k: rng.uniform(-bound, bound, s) for k, s in shapes.items()}
+    if n_y is not None:
+        width = D * n_a if num_layers else n_a
+        out["Wya" if cell == "rnn" and not num_layers else "Wy"] = rng.uniform(
+            -(width**-0.5), width**-0.5, (n_y, width)
+        )
+        out["by"] = rng.uniform(-(width**-0.5), width**-0.5, (n_y, 1))
+    return {k: xp.asarray(v, dtype=dtype, device=device) for k, v in out.items()}
+
+
+def _size(dim, n_a, width):
+    if isinstance(dim, int):
+        return dim
+    return sum(n_a if s == "n_a" else width for s in dim.split("+"))

@@ -50,6 +50,9 @@ def run_tests(session, backend):
     if backend == "torch":
         session.install(*TORCH.split())
     session.run("pytest", *(f"--backend={b}" for b in BACKENDS[backend]), *session.posargs)
+    if backend == "torch":  # the agreement with torch, on the other CPU backends too
+        others = [f"--backend={b}" for name in ("numpy", "strict") for b in BACKENDS[name]]
+        session.run("pytest", "tests/test_torch.py", *others, *session.posargs)
 
 
 @nox.session(name="tests-numpy")

@@ -4,6 +4,7 @@ outputs, caches and gradients alike."""
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import seed_reference as seed
 
@@ -64,3 +65,31 @@ def test_import_xrnn_imports_no_array_library_but_numpy():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_breadth_keeps_namespace_device_and_dtype(backend, dtype):
+    xp = backend.xp
+    kw = {"xp": xp, "dtype": getattr(xp, dtype), "device": backend.device, "seed": 0}
+    x = backend.asarray(np.random.default_rng(0).standard_normal((3, 4, 5)), dtype)
+    a0 = backend.asarray(np.zeros((6, 4)), dtype)
+    lengths = xp.asarray([5, 2, 3, 1], device=backend.device)
+    out = []
+    for reset_after in (False, True):
+        p = xrnn.init_parameters("gru", 3, 6, n_y=2, reset_after=reset_after, **kw)
+        a, y, caches = xrnn.gru_forward(x, a0, p, reset_after=reset_after, lengths=lengths)
+        out += [p, a, y, xrnn.gru_backward(a, caches)]
+        out += [
+            xrnn.gru_cell_backward(a0, xrnn.gru_cell_forward(x[:, :, 0], a0, p, reset_after)[-1])
+        ]
+    q = xrnn.init_parameters("lstm", 3, 6, num_layers=2, bidirectional=True, n_y=2, **kw)
+    a, (a_n, c_n), cache = xrnn.lstm_layers(x, q, num_layers=2, bidirectional=True, lengths=lengths)
+    out += [a, a_n, c_n, xrnn.lstm_layers_backward(a, cache, da_n=a_n, dc_n=c_n)]
+    z = xrnn.output_forward(a, q["Wy"], q["by"])
+    targets = xp.asarray(np.zeros((4, 5), dtype=np.int64), device=backend.device)
+    loss, dz = xrnn.softmax_cross_entropy(z, targets, lengths=lengths)
+    out += [z, loss, dz, xrnn.output_backward(dz, a, q["Wy"])]
+    arrays = _arrays(out)
+    assert len(arrays) > 60
+    for arr in arrays:
+        backend.assert_array(arr, dtype)

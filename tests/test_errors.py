@@ -246,3 +246,108 @@ def test_caches_that_are_not_the_forward_pass_tuple(rnn):
 def test_softmax_of_a_scalar(backend):
     with pytest.raises(ValueError, match=r"softmax: z must have at least 1 dimension"):
         xrnn.softmax(backend.asarray(np.asarray(1.0)))
+
+
+@pytest.fixture
+def gru(backend):
+    p = xrnn.init_parameters("gru", 3, 5, n_y=2, seed=0, xp=backend.xp, device=backend.device)
+    return p, backend.asarray(np.ones((3, 4, 6))), backend.asarray(np.zeros((5, 4)))
+
+
+def test_gru_form_and_bca_must_agree(gru, backend):
+    p, x, a0 = gru
+    with pytest.raises(ValueError, match=r"gru_forward: parameters is missing 'bca'"):
+        xrnn.gru_forward(x, a0, p, reset_after=True)
+    p = {**p, "bca": backend.asarray(np.zeros((5, 1)))}
+    with pytest.raises(ValueError, match=r"gru_forward: parameters has 'bca'.*reset_after=True"):
+        xrnn.gru_forward(x, a0, p)
+
+
+@pytest.mark.parametrize(
+    "lengths, error, message",
+    [
+        (
+            [6, 6, 6],
+            ValueError,
+            r"lengths must have shape \(m,\) = \(4,\), one per example; "
+            r"got \(3,\)",
+        ),
+        ([6, 0, 3, 2], ValueError, r"lengths must lie in 1..T_x = 1..6; got values from 0 to 6"),
+        ([7, 1, 3, 2], ValueError, r"lengths must lie in 1..T_x = 1..6; got values from 1 to 7"),
+        ([6.0, 1, 3, 2], TypeError, r"lengths must be integers"),
+        ("6132", TypeError, r"lengths must be a 1-D integer array or a list of ints"),
+    ],
+)
+def test_bad_lengths(gru, lengths, error, message):
+    p, x, a0 = gru
+    with pytest.raises(error, match=rf"gru_forward: {message}"):
+        xrnn.gru_forward(x, a0, p, lengths=lengths)
+
+
+def test_float_lengths(gru, backend):
+    p, x, a0 = gru
+    with pytest.raises(TypeError, match=r"lengths must have an integer dtype; got .*float64"):
+        xrnn.gru_forward(x, a0, p, lengths=backend.asarray(np.full(4, 6.0)))
+
+
+def test_layers_bad_arguments(backend):
+    xp = backend.xp
+    p = xrnn.init_parameters(
+        "lstm", 3, 5, num_layers=2, bidirectional=True, seed=0, xp=xp, device=backend.device
+    )
+    x = backend.asarray(np.ones((3, 4, 6)))
+    with pytest.raises(ValueError, match=r"lstm_layers: num_layers must be a positive int; got 0"):
+        xrnn.lstm_layers(x, p, num_layers=0)
+    with pytest.raises(TypeError, match=r"bidirectional must be True or False; got 'yes'"):
+        xrnn.lstm_layers(x, p, bidirectional="yes")
+    with pytest.raises(ValueError, match=r"lstm_layers: parameters is missing 'Wf_l2'"):
+        xrnn.lstm_layers(x, p, num_layers=3, bidirectional=True)
+    with pytest.raises(
+        ValueError,
+        match=r"lstm_layers: a0 must have shape \(4, n_a, m\) = "
+        r"\(4, 5, 4\).*; got \(2, 5, 4\)",
+    ):
+        xrnn.lstm_layers(
+            x, p, num_layers=2, bidirectional=True, a0=backend.asarray(np.zeros((2, 5, 4)))
+        )
+    a, _, cache = xrnn.lstm_layers(x, p, num_layers=2, bidirectional=True)
+    with pytest.raises(
+        ValueError,
+        match=r"lstm_layers_backward: da must have shape "
+        r"\(10, 4, 6\); got \(5, 4, 6\)",
+    ):
+        xrnn.lstm_layers_backward(a[:5, ...], cache)
+    xrnn.lstm_layers_backward(a, cache)
+    with pytest.raises(ValueError, match=r"cache was spent by an earlier backward pass"):
+        xrnn.lstm_layers_backward(a, cache)
+
+
+def test_loss_bad_targets(backend):
+    xp = backend.xp
+    z = backend.asarray(np.zeros((3, 2, 4)))
+    good = xp.asarray(np.zeros((2, 4), dtype=np.int64), device=backend.device)
+    with pytest.raises(
+        ValueError,
+        match=r"targets must be class indices in 0..n_y-1 = 0..2 "
+        r"within the lengths; got values from 0 to 3",
+    ):
+        bad = xp.asarray(np.eye(2, 4, dtype=np.int64) * 3, device=backend.device)
+        xrnn.softmax_cross_entropy(z, bad)
+    with pytest.raises(TypeError, match=r"targets must have an integer dtype"):
+        xrnn.softmax_cross_entropy(z, backend.asarray(np.zeros((2, 4))))
+    with pytest.raises(
+        ValueError,
+        match=r"targets must have shape \(m, T_x\) = \(2, 4\); "
+        r"got \(4, 2\)",
+    ):
+        xrnn.softmax_cross_entropy(z, xp.permute_dims(good, (1, 0)))
+    with pytest.raises(ValueError, match=r"reduction must be 'mean' or 'sum'; got 'max'"):
+        xrnn.softmax_cross_entropy(z, good, reduction="max")
+
+
+def test_conversion_bad_arguments():
+    with pytest.raises(ValueError, match=r"from_torch: cell must be 'rnn', 'lstm' or 'gru'"):
+        xrnn.from_torch({}, "cnn")
+    p = xrnn.init_parameters("gru", 3, 5, num_layers=1, seed=0)
+    with pytest.raises(ValueError, match=r"to_torch: PyTorch's GRU is the reset-after form"):
+        xrnn.to_torch(p, "gru")

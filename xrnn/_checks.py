@@ -223,5 +223,13 @@ class _Shapes:
             ]
             origin = f" ({', '.join(sources)})" if sources else ""
             raise ValueError(
-                f"{self.fname}: {name} must have shape {spelled} = {expected}{origin}; got {shape}"
+                f"{self.fname}: {name} must have shape {_spell(dims, expected)}{origin}; "
+                f"got {shape}"
             )
+
+
+def _spell(dims, sizes):
+    """``(n_a, m) = (5, 10)``, or just ``(5, 10)`` when the dims are numbers already."""
+    if all(isinstance(d, int) for d in dims):
+        return str(sizes)
+    return f"({', '.join(map(str, dims))}) = {sizes}"

@@ -51,7 +51,14 @@ SIZES = {  # n_x, n_a, m, T
     "long": (64, 128, 32, 1000),
     "bigbatch": (128, 256, 1024, 20),
 }
-GATES = {"lstm": 4, "rnn": 1}
+CELLS = {  # gates per step, the layers' (input, directions), and whether a seed loop exists
+    "lstm": (4, "seq", True),
+    "rnn": (1, "seq", True),
+    "gru": (3, "seq", False),
+    "lstm2bi": (4, "layers", False),  # two layers, bidirectional
+    "lstm-len": (4, "seq", False),  # lengths uniform in 1..T, against the full length
+}
+BASE = {"lstm2bi": "lstm", "lstm-len": "lstm"}
 
 
 def best(fns, repeat):
@@ -77,41 +84,54 @@ def peak_bytes(f):
 
 
 def make_problem(cell, size, dtype, seed=0):
-    """NumPy inputs: parameters in the course's keys, x, a0 (and c0), da."""
+    """NumPy inputs: parameters (the course's keys, or layer keys), x, a0 (and c0), da."""
     n_x, n, m, T = SIZES[size]
     rng = np.random.default_rng(seed)
+    base = BASE.get(cell, cell)
+    layers = CELLS[cell][1] == "layers"
+    p = xrnn.init_parameters(
+        base,
+        n_x,
+        n,
+        n_y=None if layers else n_x,
+        seed=rng,
+        num_layers=2 if layers else None,
+        bidirectional=layers,
+        reset_after=cell == "gru",
+    )
+    D, L = (2, 2) if layers else (1, 1)
 
     def randn(*shape, scale=1.0):
         return (scale * rng.standard_normal(shape)).astype(dtype)
 
-    if cell == "lstm":
-        p = {f"W{g}": randn(n, n + n_x, scale=(n + n_x) ** -0.5) for g in "fico"}
-        p.update({f"b{g}": randn(n, 1, scale=0.1) for g in "fico"})
-        p.update(Wy=randn(n_x, n, scale=n**-0.5), by=randn(n_x, 1, scale=0.1))
-    else:
-        p = {
-            "Wax": randn(n, n_x, scale=n_x**-0.5),
-            "Waa": randn(n, n, scale=n**-0.5),
-            "ba": randn(n, 1, scale=0.1),
-            "Wya": randn(n_x, n, scale=n**-0.5),
-            "by": randn(n_x, 1, scale=0.1),
-        }
-    return {
-        "p": p,
+    states = (L * D, n, m) if layers else (n, m)
+    prob = {
+        "p": {k: v.astype(dtype) for k, v in p.items()},
         "x": randn(n_x, m, T),
-        "a0": randn(n, m, scale=0.1),
-        "c0": randn(n, m, scale=0.1),
-        "da": randn(n, m, T),
+        "a0": randn(*states, scale=0.1),
+        "c0": randn(*states, scale=0.1),
+        "da": randn(D * n, m, T),
     }
+    if cell == "lstm-len":
+        prob["lengths"] = rng.integers(1, T + 1, m)
+    return prob
 
 
-def xrnn_run(cell, prob):
+def xrnn_run(cell, prob, lengths=True):
     """fwd+bwd through xrnn's public functions, on whatever arrays ``prob`` holds."""
-    if cell == "lstm":
-        *_, caches = xrnn.lstm_forward(prob["x"], prob["a0"], prob["p"], c0=prob["c0"])
-        return xrnn.lstm_backward(prob["da"], caches)
-    *_, caches = xrnn.rnn_forward(prob["x"], prob["a0"], prob["p"])
-    return xrnn.rnn_backward(prob["da"], caches)
+    x, a0, c0, p, da = (prob[k] for k in ("x", "a0", "c0", "p", "da"))
+    if cell == "lstm2bi":
+        _, _, cache = xrnn.lstm_layers(x, p, num_layers=2, bidirectional=True, a0=a0, c0=c0)
+        return xrnn.lstm_layers_backward(da, cache)
+    if cell in ("lstm", "lstm-len"):
+        lens = prob.get("lengths") if lengths else None
+        *_, caches = xrnn.lstm_forward(x, a0, p, c0=c0, lengths=lens)
+        return xrnn.lstm_backward(da, caches)
+    if cell == "gru":
+        *_, caches = xrnn.gru_forward(x, a0, p, reset_after=True)
+        return xrnn.gru_backward(da, caches)
+    *_, caches = xrnn.rnn_forward(x, a0, p)
+    return xrnn.rnn_backward(da, caches)
 
 
 def seed_run(cell, prob, xp):
@@ -123,66 +143,92 @@ def seed_run(cell, prob, xp):
 
 
 def gemm_bound(cell, prob, xp, repeat):
-    """Time of each matrix product xrnn performs, alone, at its shape and layout."""
+    """Time of each matrix product xrnn performs, alone, at its shape and layout (for lengths:
+    the full length's)."""
     n_x, m, T = prob["x"].shape
-    n = prob["a0"].shape[0]
-    G = GATES[cell] * n
+    n = prob["a0"].shape[-2]
+    gates, kind, _ = CELLS[cell]
+    G = gates * n
     dt = prob["x"].dtype
 
     def arr(*shape):
         return xp.asarray(np.ones(shape, dtype=np.float64) * 0.01, dtype=dt)
 
-    W, Wy = arr(G, n + n_x), arr(n_x, n)  # stacked weights as the engine holds them
-    X, A, dZ, h, dz = arr(T * m, n_x), arr(T * m, n), arr(T * m, G), arr(m, n), arr(m, G)
-    products = {
-        "input": lambda: X @ W[:, n:].T,
-        "forward step": lambda: h @ W[:, :n].T,
-        "backward step": lambda: dz @ W[:, :n],
-        "dW": lambda: (dZ.T @ A, dZ.T @ X),
-        "dx": lambda: dZ @ W[:, n:],
-        "output": lambda: A @ Wy.T,
-    }
-    times = best(products, max(repeat, 5) * 2)
-    times["forward step"] *= T
-    times["backward step"] *= T
+    runs = [n_x] if kind == "seq" else [n_x, n_x, 2 * n, 2 * n]  # each layer's input width
+    times = {}
+    for i, width in enumerate(runs):
+        W = arr(G, n + width)  # stacked weights as the engine holds them
+        X, A, dZ, h, dz = arr(T * m, width), arr(T * m, n), arr(T * m, G), arr(m, n), arr(m, G)
+        products = {
+            "input": lambda X=X, W=W, n=n: X @ W[:, n:].T,
+            "forward step": lambda h=h, W=W, n=n: h @ W[:, :n].T,
+            "backward step": lambda dz=dz, W=W, n=n: dz @ W[:, :n],
+            "dW": lambda dZ=dZ, A=A, X=X: (dZ.T @ A, dZ.T @ X),
+            "dx": lambda dZ=dZ, W=W, n=n: dZ @ W[:, n:],
+        }
+        if kind == "seq":
+            Wy = arr(n_x, n)
+            products["output"] = lambda A=A, Wy=Wy: A @ Wy.T
+        t = best(products, max(repeat, 5) * 2)
+        t["forward step"] *= T
+        t["backward step"] *= T
+        times.update({f"{k} {i}" if len(runs) > 1 else k: v for k, v in t.items()})
     return times
 
 
 def torch_problem(cell, prob, torch, device="cpu"):
-    """``nn.LSTM`` / ``nn.RNN`` holding the same weights, and tensors for a fwd+bwd."""
-    p = {k: torch.as_tensor(v, device=device) for k, v in prob["p"].items()}
+    """``nn.LSTM`` / ``nn.RNN`` / ``nn.GRU`` holding the same weights (converted with
+    ``xrnn.to_torch``), and a fwd+bwd: forward, output softmax (one layer), backward from da."""
+    base, layers = BASE.get(cell, cell), CELLS[cell][1] == "layers"
+    p = prob["p"]
     n_x = prob["x"].shape[0]
-    n = prob["a0"].shape[0]
-    dtype = p["by"].dtype
-    if cell == "lstm":
-        net = torch.nn.LSTM(n_x, n, device=device, dtype=dtype)
-        order = "ifco"  # PyTorch's gate order: input, forget, cell (g), output
-        w = torch.cat([p[f"W{g}"] for g in order])
-        b = torch.cat([p[f"b{g}"] for g in order])[:, 0]
-    else:
-        net = torch.nn.RNN(n_x, n, device=device, dtype=dtype)
-        w, b = torch.cat([p["Waa"], p["Wax"]], dim=1), p["ba"][:, 0]
-    with torch.no_grad():
-        net.weight_hh_l0.copy_(w[:, :n])
-        net.weight_ih_l0.copy_(w[:, n:])
-        net.bias_ih_l0.copy_(b)
-        net.bias_hh_l0.zero_()
-    Wy, by = (p["Wy"], p["by"]) if cell == "lstm" else (p["Wya"], p["by"])
+    n = prob["a0"].shape[-2]
+    dtype = torch.float64 if prob["x"].dtype == np.float64 else torch.float32
+    net = {"lstm": torch.nn.LSTM, "rnn": torch.nn.RNN, "gru": torch.nn.GRU}[base](
+        n_x, n, num_layers=2 if layers else 1, bidirectional=layers, device=device, dtype=dtype
+    )
+    weights = (
+        p if layers else {f"{k}_l0": v for k, v in p.items() if not k.startswith(("Wy", "by"))}
+    )
+    net.load_state_dict({k: torch.as_tensor(v) for k, v in xrnn.to_torch(weights, base).items()})
+    Wy, by = (
+        (None, None)
+        if layers
+        else (
+            torch.as_tensor(p["Wy" if "Wy" in p else "Wya"], device=device),
+            torch.as_tensor(p["by"], device=device),
+        )
+    )
 
     def tm(a):  # (width, m, T) -> time-major (T, m, width)
         return torch.as_tensor(a, device=device).permute(2, 1, 0).contiguous()
 
-    x = tm(prob["x"]).requires_grad_()
-    h0 = torch.as_tensor(prob["a0"].T[None], device=device).contiguous().requires_grad_()
-    c0 = torch.as_tensor(prob["c0"].T[None], device=device).contiguous().requires_grad_()
-    da = tm(prob["da"])
+    def states(a):
+        a = a if layers else a[None]
+        return torch.as_tensor(a, device=device).permute(0, 2, 1).contiguous().requires_grad_()
+
+    x, h0, c0, da = (
+        tm(prob["x"]).requires_grad_(),
+        states(prob["a0"]),
+        states(prob["c0"]),
+        tm(prob["da"]),
+    )
+    lengths = prob.get("lengths")
     leaves = [x, h0, c0, *net.parameters()]
 
     def run():
         for leaf in leaves:
             leaf.grad = None
-        out, _ = net(x, (h0, c0)) if cell == "lstm" else net(x, h0)
-        torch.softmax(out @ Wy.T + by.T, dim=-1)
+        inp = x
+        if lengths is not None:
+            inp = torch.nn.utils.rnn.pack_padded_sequence(
+                x, torch.as_tensor(lengths), enforce_sorted=False
+            )
+        out, _ = net(inp, (h0, c0)) if base == "lstm" else net(inp, h0)
+        if lengths is not None:
+            out, _ = torch.nn.utils.rnn.pad_packed_sequence(out, total_length=x.shape[0])
+        if Wy is not None:
+            torch.softmax(out @ Wy.T + by.T, dim=-1)
         out.backward(da)
         return x.grad
 
@@ -273,7 +319,11 @@ def run_cpu(args):
 
 def measure(cell, size, dtype, args, xp, torch):
     prob = make_problem(cell, size, dtype)
-    fns = {"xrnn": lambda: xrnn_run(cell, prob), "seed": lambda: seed_run(cell, prob, xp)}
+    fns = {"xrnn": lambda: xrnn_run(cell, prob)}
+    if CELLS[cell][2]:
+        fns["seed"] = lambda: seed_run(cell, prob, xp)
+    if cell == "lstm-len":
+        fns["full"] = lambda: xrnn_run(cell, prob, lengths=False)
     if torch is not None:
         tprob = {k: (v if k == "p" else torch.as_tensor(v)) for k, v in prob.items()}
         tprob["p"] = {k: torch.as_tensor(v) for k, v in prob["p"].items()}
@@ -291,10 +341,7 @@ def measure(cell, size, dtype, args, xp, torch):
     }
     row["ms"]["gemm"] = sum(row["gemm_ms"].values())
     if not args.no_memory:
-        row["peak_mb"] = {
-            "xrnn": peak_bytes(fns["xrnn"]) / 2**20,
-            "seed": peak_bytes(fns["seed"]) / 2**20,
-        }
+        row["peak_mb"] = {k: peak_bytes(fns[k]) / 2**20 for k in ("xrnn", "seed") if k in fns}
     return row
 
 
@@ -310,8 +357,8 @@ def header(args, torch):
     if os.environ.get("XRNN_BENCH_UNSET"):
         lines.append(f"unset for this run: {os.environ['XRNN_BENCH_UNSET']}")
     cols = (
-        f"{'cell':5} {'size':9} {'dtype':8} {'xrnn ms':>9} {'gemm ms':>9} {'x/gemm':>7} "
-        f"{'seed/x':>7} {'torch/x':>7} {'xt/x':>6} {'MB x':>8} {'MB seed':>8}"
+        f"{'cell':8} {'size':9} {'dtype':8} {'xrnn ms':>9} {'gemm ms':>9} {'x/gemm':>7} "
+        f"{'seed/x':>7} {'torch/x':>7} {'xt/x':>6} {'MB x':>8} {'MB seed':>8} {'len/full':>8}"
     )
     return "\n".join([*lines, "", cols])
 
@@ -324,10 +371,11 @@ def format_row(r):
 
     xt = f"{ms['xrnn'] / ms['xrnn-torch']:.2f}" if "xrnn-torch" in ms else "-"
     mem = r.get("peak_mb", {})
+    full = f"{ms['xrnn'] / ms['full']:.2f}" if "full" in ms else "-"
     return (
-        f"{r['cell']:5} {r['size']:9} {r['dtype']:8} {ms['xrnn']:9.1f} {ms['gemm']:9.1f} "
+        f"{r['cell']:8} {r['size']:9} {r['dtype']:8} {ms['xrnn']:9.1f} {ms['gemm']:9.1f} "
         f"{ms['xrnn'] / ms['gemm']:7.2f} {ratio('seed'):>7} {ratio('torch'):>7} {xt:>6} "
-        f"{mem.get('xrnn', float('nan')):8.1f} {mem.get('seed', float('nan')):8.1f}"
+        f"{mem.get('xrnn', float('nan')):8.1f} {mem.get('seed', float('nan')):8.1f} {full:>8}"
     )
 
 
@@ -335,7 +383,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", nargs="+", default=list(SIZES), choices=list(SIZES))
     ap.add_argument("--dtypes", nargs="+", default=["float64", "float32"])
-    ap.add_argument("--cells", nargs="+", default=["lstm", "rnn"], choices=list(GATES))
+    ap.add_argument("--cells", nargs="+", default=list(CELLS), choices=list(CELLS))
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")

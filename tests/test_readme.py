@@ -16,7 +16,10 @@ def test_readme_examples_run():
         if "import cupy" in block:
             continue
         exec(block, namespace)
-    assert namespace["grads"]["dWf"].shape == (5, 8)
+    assert namespace["a"].shape == (10, 10, 7) and namespace["a_n"].shape == (4, 5, 10)
+    assert namespace["grads"]["dWf_l1_reverse"].shape == (5, 15)
+    assert float(abs(namespace["a"][:, 1, 3:]).max()) == 0.0
+    assert abs(float(namespace["loss"]) - 1.3862943611198906) < 1e-12
 
 
 def test_readme_cupy_example_runs():

@@ -69,11 +69,10 @@ def gru_cell_forward(xt, a_prev, parameters, reset_after=False):
         p,
         _spec("gru_cell_forward", p, reset_after),
     )
-    n = a_prev.shape[0]
-    W, b = _scaled(p, xp)
-    gx = xt.T @ W[:, n:].T
+    Wa, Wx, b = _scaled(p, xp)
+    gx = xt.T @ Wx.T
     gx += b.T
-    gates, _ = _forward_step(gx, a_prev.T, W[:, :n], _bca(p, xp), reset_after, xp)
+    gates, _ = _forward_step(gx, a_prev.T, Wa, _bca(p, xp), reset_after, xp)
     a = _next_state(gates, a_prev.T)
     yt_pred = _softmax(p["Wy"] @ a.T + p["by"], xp)
     return a.T, yt_pred, (a.T, a_prev, *_cache_gates(gates), xt, p)
@@ -93,11 +92,10 @@ def gru_cell_backward(da_next, cache):
     xp, _ = check(fname, arrays, p, _spec(fname, p, reset_after, backward=True))
     _, a_prev, ut, rt, cct, xt, _ = cache
     gates = xp.concat([ut.T, rt.T, cct.T], axis=1)
-    W, _ = _stacked(p, xp)
-    n = a_prev.shape[0]
-    e = _kept(gates, a_prev.T, W[:, :n], p, reset_after, xp)
-    dz, de, da_prev = _backward_step(da_next.T, gates, a_prev.T, e, W[:, :n], reset_after, xp)
-    grads = {"dxt": (dz @ W[:, n:]).T, "da_prev": da_prev.T}
+    Wa, Wx, _ = _stacked(p, xp)
+    e = _kept(gates, a_prev.T, Wa, p, reset_after, xp)
+    dz, de, da_prev = _backward_step(da_next.T, gates, a_prev.T, e, Wa, reset_after, xp)
+    grads = {"dxt": (dz @ Wx).T, "da_prev": da_prev.T}
     grads.update(_weight_grads(dz, de, a_prev.T, e, xt.T, reset_after, xp))
     return _engine.recurrent_bias_grads(grads, p, ["bu", "br"])
 
@@ -134,15 +132,14 @@ def gru_backward(da, caches):
     fname = "gru_backward"
     p = _first_parameters(caches)
     reset_after = _reset_after(p)
-    xp, sizes, steps = check_caches(
+    xp, _, steps = check_caches(
         fname, da, caches, CACHE, _spec(fname, p, reset_after, backward=True)
     )
     if isinstance(steps, _engine.Steps):
         buffers = steps.buffers
         steps.spend()
     else:
-        n = sizes["n_a"]
-        Wa = _stacked(p, xp)[0][:, :n]
+        Wa = _stacked(p, xp)[0]
         A = xp.stack([s[1].T for s in steps])
         G = xp.stack([xp.concat([s[2].T, s[3].T, s[4].T], axis=1) for s in steps])
         E = xp.stack(
@@ -157,18 +154,18 @@ def _forward(x, a0, p, reset_after, lengths, xp):
     and ``E (T, m, n)``: ``r * a_prev``, or (reset after) ``Wc_a a_prev + bca``."""
     _, m, T = x.shape
     n = a0.shape[0]
-    W, b = _scaled(p, xp)
+    Wa, Wx, b = _scaled(p, xp)
     bca = _bca(p, xp)
     M = _engine.masks(lengths, T, xp)
     # The input's share of every step in one product; each step adds its recurrent share and
     # overwrites its block with the gates u, r, c~.
-    G = time_major(x, xp) @ W[:, n:].T
+    G = time_major(x, xp) @ Wx.T
     G += b.T
     G = xp.reshape(G, (T, m, 3 * n))
     A = put(xp.empty((T + 1, m, n), dtype=x.dtype, device=device(x)), (0, ...), a0.T)
     E = xp.empty((T, m, n), dtype=x.dtype, device=device(x))
     for t in range(T):
-        gates, e = _forward_step(G[t, ...], A[t, ...], W[:, :n], bca, reset_after, xp)
+        gates, e = _forward_step(G[t, ...], A[t, ...], Wa, bca, reset_after, xp)
         a = _next_state(gates, A[t, ...])
         if M is not None:
             a = xp.where(M[t, ...], a, 0.0)
@@ -183,12 +180,12 @@ def _backward(da, da_final, A_prev, G, E, lengths, x, p, reset_after, xp):
     ``A_prev (T, m, n)`` are the states before each step; ``G`` and (reset after) ``E``
     receive the gradients of what they hold."""
     T, m, n = A_prev.shape
-    W, _ = _stacked(p, xp)
+    Wa, Wx, _ = _stacked(p, xp)
     M = _engine.masks(lengths, T, xp)
     dh_next = xp.zeros_like(A_prev[0, ...]) if da_final is None else da_final
     for t in reversed(range(T)):
         dz, de, carry = _backward_step(
-            da[:, :, t].T + dh_next, G[t, ...], A_prev[t, ...], E[t, ...], W[:, :n], reset_after, xp
+            da[:, :, t].T + dh_next, G[t, ...], A_prev[t, ...], E[t, ...], Wa, reset_after, xp
         )
         if M is not None:
             dz = xp.where(M[t, ...], dz, 0.0)
@@ -201,7 +198,7 @@ def _backward(da, da_final, A_prev, G, E, lengths, x, p, reset_after, xp):
     dZ = xp.reshape(G, (T * m, 3 * n))
     flat = (xp.reshape(E, (T * m, n)), xp.reshape(A_prev, (T * m, n)))
     grads = _weight_grads(dZ, flat[0], flat[1], flat[0], time_major(x, xp), reset_after, xp)
-    dx = xp.reshape(dZ @ W[:, n:], (T, m, x.shape[0]))  # after the copy of x is freed
+    dx = xp.reshape(dZ @ Wx, (T, m, x.shape[0]))  # after the copy of x is freed
     grads = {"dx": xp.permute_dims(dx, (2, 1, 0)), "da0": dh_next.T, **grads}
     return _engine.recurrent_bias_grads(grads, p, ["bu", "br"])
 
@@ -304,22 +301,25 @@ def _cache_gates(gates):
 
 
 def _stacked(p, xp):
-    W = xp.concat([p[f"W{g}"] for g in GATES])
-    b = [_engine.bias(p, "bu"), _engine.bias(p, "br"), p["bc"]]  # bca stays apart (reset after)
-    return W, xp.concat(b)
+    """``Wa (3n, n)``, ``Wx (3n, n_x)`` and ``b (3n, 1)`` in the order u, r, c, the state's and
+    the input's columns apart (each contiguous, for BLAS); ``bca`` stays apart."""
+    n = p["Wu"].shape[0]
+    Wa = xp.concat([p[f"W{g}"][:, :n] for g in GATES])
+    Wx = xp.concat([p[f"W{g}"][:, n:] for g in GATES])
+    return Wa, Wx, xp.concat([_engine.bias(p, "bu"), _engine.bias(p, "br"), p["bc"]])
 
 
 def _scaled(p, xp):
-    """Stacked ``W``, ``b`` with the gates' rows times -1 and the candidate's times -2."""
-    W, b = _stacked(p, xp)
-    n = W.shape[0] // 3
+    """Stacked ``Wa``, ``Wx``, ``b`` with the gates' rows times -1 and the candidate's times -2."""
+    Wa, Wx, b = _stacked(p, xp)
+    n = Wa.shape[0] // 3
     scale = xp.concat(
         [
-            xp.full((2 * n, 1), -1.0, dtype=W.dtype, device=device(W)),
-            xp.full((n, 1), -2.0, dtype=W.dtype, device=device(W)),
+            xp.full((2 * n, 1), -1.0, dtype=Wa.dtype, device=device(Wa)),
+            xp.full((n, 1), -2.0, dtype=Wa.dtype, device=device(Wa)),
         ]
     )
-    return W * scale, b * scale
+    return Wa * scale, Wx * scale, b * scale
 
 
 def _bca(p, xp):

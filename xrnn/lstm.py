@@ -69,8 +69,9 @@ def lstm_cell_forward(xt, a_prev, c_prev, parameters):
         optional(PARAMS, parameters, OPTIONAL),
     )
     p = parameters
-    W, b = _scaled(*_stacked(p, xp), xp)
-    u = xp.concat([a_prev, xt], axis=0).T @ W.T
+    Wa, Wx, b = _scaled(*_stacked(p, xp), xp)
+    u = a_prev.T @ Wa.T
+    u += xt.T @ Wx.T
     u += b.T
     gates = _gates(u, xp)
     c, _, a = _state(gates, c_prev.T, xp)
@@ -96,10 +97,9 @@ def lstm_cell_backward(da_next, dc_next, cache):
         da_next.T, dc_next.T, gates, c_prev.T, _tanh(c_next.T, xp), xp
     )
     dz = xp.concat([dz3, dzc], axis=1)
-    W, _ = _stacked(p, xp)
+    Wa, Wx, _ = _stacked(p, xp)
     n = a_prev.shape[0]
-    dconcat = dz @ W
-    grads = {"dxt": dconcat[:, n:].T, "da_prev": dconcat[:, :n].T, "dc_prev": dc_prev.T}
+    grads = {"dxt": (dz @ Wx).T, "da_prev": (dz @ Wa).T, "dc_prev": dc_prev.T}
     return {
         **grads,
         **_split(dz.T @ xp.concat([a_prev, xt], axis=0).T, xp.sum(dz, axis=0), n, p, xp),
@@ -164,12 +164,12 @@ def _forward(x, a0, c0, p, lengths, xp):
     gates ``R (T, m, 4n)`` and ``TC = tanh(C[1:])``."""
     _, m, T = x.shape
     n = a0.shape[0]
-    W, b = _scaled(*_stacked(p, xp), xp)
-    Wa_T = W[:, :n].T
+    Wa, Wx, b = _scaled(*_stacked(p, xp), xp)
+    Wa_T = Wa.T
     M = _engine.masks(lengths, T, xp)
     # The input's share of every step in one product; each step then adds its recurrent share
     # and overwrites its block with the activated gates.
-    R = time_major(x, xp) @ W[:, n:].T
+    R = time_major(x, xp) @ Wx.T
     R += b.T
     R = xp.reshape(R, (T, m, 4 * n))
     A = put(xp.empty((T + 1, m, n), dtype=x.dtype, device=device(x)), (0, ...), a0.T)
@@ -197,8 +197,7 @@ def _backward(da, da_final, dc_final, A_prev, C_prev, R, TC, lengths, x, p, xp):
     ``A_prev``, ``C_prev (T, m, n)`` are the states before each step; ``R`` holds the gates
     and receives their gradients."""
     T, m, n = A_prev.shape
-    W, _ = _stacked(p, xp)
-    Wa = W[:, :n]
+    Wa, Wx, _ = _stacked(p, xp)
     M = _engine.masks(lengths, T, xp)
     dh_next = xp.zeros_like(A_prev[0, ...]) if da_final is None else da_final
     dc_next = xp.zeros_like(A_prev[0, ...]) if dc_final is None else dc_final
@@ -222,7 +221,7 @@ def _backward(da, da_final, dc_final, A_prev, C_prev, R, TC, lengths, x, p, xp):
         dc_next = dc_prev
     dZ = xp.reshape(R, (T * m, 4 * n))
     dW = xp.concat([dZ.T @ xp.reshape(A_prev, (T * m, n)), dZ.T @ time_major(x, xp)], axis=1)
-    dx = xp.reshape(dZ @ W[:, n:], (T, m, x.shape[0]))  # after the copy of x is freed
+    dx = xp.reshape(dZ @ Wx, (T, m, x.shape[0]))  # after the copy of x is freed
     grads = {"dx": xp.permute_dims(dx, (2, 1, 0)), "da0": dh_next.T, "dc0": dc_next.T}
     return {**grads, **_split(dW, xp.sum(dZ, axis=0), n, p, xp)}
 
@@ -277,21 +276,24 @@ def _cache_gates(gates):
 
 
 def _stacked(p, xp):
-    """``W (4n, n + n_x)`` and ``b (4n, 1)``: the gates' parameters in the order f, i, o, c."""
-    W = xp.concat([p[f"W{g}"] for g in GATES])
-    return W, xp.concat([_engine.bias(p, f"b{g}") for g in GATES])
+    """``Wa (4n, n)``, ``Wx (4n, n_x)`` and ``b (4n, 1)``: the gates' parameters in the order
+    f, i, o, c, the state's and the input's columns apart (each contiguous, for BLAS)."""
+    n = p["Wf"].shape[0]
+    Wa = xp.concat([p[f"W{g}"][:, :n] for g in GATES])
+    Wx = xp.concat([p[f"W{g}"][:, n:] for g in GATES])
+    return Wa, Wx, xp.concat([_engine.bias(p, f"b{g}") for g in GATES])
 
 
-def _scaled(W, b, xp):
-    """``W`` and ``b`` with the sigmoid gates' rows times -1 and the candidate's times -2."""
-    n = W.shape[0] // 4
+def _scaled(Wa, Wx, b, xp):
+    """``Wa``, ``Wx`` and ``b`` with the sigmoid gates' rows times -1, the candidate's times -2."""
+    n = Wa.shape[0] // 4
     scale = xp.concat(
         [
-            xp.full((3 * n, 1), -1.0, dtype=W.dtype, device=device(W)),
-            xp.full((n, 1), -2.0, dtype=W.dtype, device=device(W)),
+            xp.full((3 * n, 1), -1.0, dtype=Wa.dtype, device=device(Wa)),
+            xp.full((n, 1), -2.0, dtype=Wa.dtype, device=device(Wa)),
         ]
     )
-    return W * scale, b * scale
+    return Wa * scale, Wx * scale, b * scale
 
 
 def _split(dW, db, n, p, xp):

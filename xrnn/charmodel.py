@@ -1,0 +1,139 @@
+"""A character-level language model: recurrent layers, an output layer and a softmax
+cross-entropy, with its gradients, its evaluation and its sampling. Array API throughout; the
+random draws of sampling come from a seeded NumPy generator on the host.
+
+Parameters are those of :mod:`xrnn.layers` (``Wf_l0``, ...) plus the output layer ``Wy, by``.
+"""
+
+from dataclasses import asdict, dataclass
+
+import array_api_compat
+import numpy as np  # host-side random draws for sampling
+
+from .data import one_hot
+from .init import init_parameters
+from .layers import (
+    gru_layers,
+    gru_layers_backward,
+    lstm_layers,
+    lstm_layers_backward,
+    rnn_layers,
+    rnn_layers_backward,
+)
+from .loss import output_backward, output_forward, softmax_cross_entropy
+
+__all__ = ["Model", "evaluate", "generate", "loss_and_grads"]
+
+_LAYERS = {
+    "rnn": (rnn_layers, rnn_layers_backward),
+    "lstm": (lstm_layers, lstm_layers_backward),
+    "gru": (gru_layers, gru_layers_backward),
+}
+
+
+@dataclass(frozen=True)
+class Model:
+    """The shape of a model: its cell, layers, hidden units and vocabulary size."""
+
+    cell: str = "lstm"
+    layers: int = 1
+    hidden: int = 128
+    vocab: int = 27
+
+    def __post_init__(self):
+        if self.cell not in _LAYERS:
+            raise ValueError(f"cell must be 'rnn', 'lstm' or 'gru'; got {self.cell!r}")
+        for name in ("layers", "hidden", "vocab"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive integer; got {value!r}")
+
+    def init(self, seed=0, xp=None, dtype=None, device=None):
+        """Parameters drawn as PyTorch draws them (the GRU in its reset-after form)."""
+        return init_parameters(
+            self.cell,
+            self.vocab,
+            self.hidden,
+            n_y=self.vocab,
+            num_layers=self.layers,
+            reset_after=self.cell == "gru",
+            seed=seed,
+            xp=xp,
+            dtype=dtype,
+            device=device,
+        )
+
+    def dict(self):
+        return asdict(self)
+
+    def _layers(self, x, params, states=None, lengths=None):
+        forward = _LAYERS[self.cell][0]
+        kw = {"reset_after": True} if self.cell == "gru" else {}
+        states = states or {}
+        a, finals, cache = forward(
+            x, params, num_layers=self.layers, lengths=lengths, **kw, **states
+        )
+        finals = finals if self.cell == "lstm" else (finals,)
+        return a, dict(zip(("a0", "c0"), finals, strict=False)), cache
+
+
+def loss_and_grads(model, params, x, targets, lengths):
+    """Mean cross-entropy per character of a batch, and its gradients ``{"d" + key: ...}``."""
+    a, _, cache = model._layers(x, params, lengths=lengths)
+    z = output_forward(a, params["Wy"], params["by"])
+    loss, dz = softmax_cross_entropy(z, targets, lengths=lengths)
+    out = output_backward(dz, a, params["Wy"])
+    grads = _LAYERS[model.cell][1](out["da"], cache)
+    for k in ("dx", "da0", "dc0"):
+        grads.pop(k, None)
+    return loss, {**grads, "dWy": out["dWy"], "dby": out["dby"]}
+
+
+def evaluate(model, params, batches):
+    """Cross-entropy per character (nats) over all the characters of ``batches``."""
+    total, count = 0.0, 0
+    for x, targets, lengths in batches:
+        a, _, _ = model._layers(x, params, lengths=lengths)
+        loss, _ = softmax_cross_entropy(
+            output_forward(a, params["Wy"], params["by"]), targets, lengths=lengths, reduction="sum"
+        )
+        total += float(loss)
+        count += int(sum(int(v) for v in lengths))
+    return total / count
+
+
+def generate(
+    model, params, vocab, n=1, prefix="", temperature=1.0, top_k=None, seed=None, max_len=40
+):
+    """``n`` new texts, each starting with ``prefix``, drawn one character at a time from the
+    softmax of the logits divided by ``temperature`` (restricted to the ``top_k`` likeliest
+    when given) until the end character or ``max_len`` characters."""
+    if not temperature > 0:
+        raise ValueError(f"temperature must be positive; got {temperature!r}")
+    if top_k is not None and not (isinstance(top_k, int) and 1 <= top_k <= len(vocab)):
+        raise ValueError(f"top_k must be an int in 1..{len(vocab)}; got {top_k!r}")
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    W = params["Wy"]
+    xp, device = array_api_compat.array_namespace(W), array_api_compat.device(W)
+    texts = [list(prefix) for _ in range(n)]
+    done = np.zeros(n, dtype=bool)
+    seq, states = np.tile([0, *vocab.encode(prefix)], (n, 1)), None  # END, then the prefix
+    for _ in range(max_len):
+        x = one_hot(xp.asarray(seq, device=device), len(vocab), W.dtype)
+        a, states, _ = model._layers(x, params, states)
+        z = output_forward(a[:, :, -1:], W, params["by"])[:, :, 0]
+        logits = np.asarray(array_api_compat.to_device(z, "cpu"), dtype=np.float64).T
+        logits = logits / temperature
+        if top_k is not None:
+            cut = np.sort(logits, axis=1)[:, -top_k][:, None]
+            logits = np.where(logits < cut, -np.inf, logits)
+        p = np.exp(logits - logits.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        seq = np.array([[rng.choice(len(vocab), p=row)] for row in p])
+        for j, c in enumerate(seq[:, 0]):
+            done[j] |= c == 0
+            if not done[j]:
+                texts[j].append(vocab.chars[c])
+        if done.all():
+            break
+    return ["".join(t) for t in texts]

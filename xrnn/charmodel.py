@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 import array_api_compat
 import numpy as np  # host-side random draws for sampling
 
-from .data import one_hot
+from .data import host, one_hot
 from .init import init_parameters
 from .layers import (
     gru_layers,
@@ -122,7 +122,7 @@ def generate(
         x = one_hot(xp.asarray(seq, device=device), len(vocab), W.dtype)
         a, states, _ = model._layers(x, params, states)
         z = output_forward(a[:, :, -1:], W, params["by"])[:, :, 0]
-        logits = np.asarray(array_api_compat.to_device(z, "cpu"), dtype=np.float64).T
+        logits = np.asarray(host(z), dtype=np.float64).T
         logits = logits / temperature
         if top_k is not None:
             cut = np.sort(logits, axis=1)[:, -top_k][:, None]

@@ -16,6 +16,7 @@ __all__ = [
     "batches",
     "bigram_loss",
     "examples",
+    "host",
     "one_hot",
     "read_corpus",
 ]
@@ -101,6 +102,14 @@ def batches(ids, batch_size, order, vocab_size, xp=None, dtype=None, device=None
         classes = xp.reshape(xp.arange(vocab_size, device=device), (vocab_size, 1, 1))
         x = xp.astype(classes == inputs[None, ...], dtype)
         yield x, targets, lengths
+
+
+def host(a):
+    """A NumPy array of an array of any namespace and device (a view where it can be)."""
+    try:
+        return np.from_dlpack(a)  # the CPU arrays of any library
+    except (BufferError, TypeError, ValueError, RuntimeError):
+        return np.asarray(array_api_compat.to_device(a, "cpu"))  # CuPy, torch on a GPU
 
 
 def one_hot(ids, vocab_size, dtype):

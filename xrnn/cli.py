@@ -1,0 +1,446 @@
+"""The ``xrnn`` command: ``xrnn train`` and ``xrnn sample``.
+
+``xrnn train`` trains a character-level language model (an LSTM by default) on a corpus (by
+default 5,163 US first names, which ship with xrnn), shows its progress, evaluates it on a
+held-out split against a bigram model, prints samples as it goes, and writes a checkpoint and a
+loss plot into ``--out``. ``--resume`` continues a run exactly where it stopped; Ctrl-C saves a
+checkpoint and stops. ``xrnn sample --checkpoint PATH`` prints new text.
+"""
+
+import argparse
+import hashlib
+import math
+import signal
+import sys
+import time
+from pathlib import Path
+
+import array_api_compat
+import numpy as np  # host-side: seeds, batches order, checkpoints
+
+from . import __version__, checkpoint, data, optim
+from .charmodel import Model, evaluate, generate, loss_and_grads
+
+__all__ = ["main"]
+
+# Training options that define the run (a resumed run must keep them), with their defaults.
+RUN = {
+    "cell": "lstm",
+    "layers": 1,
+    "hidden": 128,
+    "dtype": "float32",
+    "optimizer": "adam",
+    "lr": 5e-3,
+    "weight_decay": 0.0,
+    "momentum": 0.9,
+    "clip": 5.0,
+    "clip_value": None,
+    "batch": 64,
+    "seq_len": 32,
+    "val_fraction": 0.1,
+    "seed": 0,
+}
+OPTIMIZERS = {"adam": optim.Adam, "adamw": optim.AdamW, "sgd": optim.SGD}
+_after_step = None  # a test's hook: called with the step number after each step
+
+
+class Error(Exception):
+    """A one-line error for the user."""
+
+
+def main(argv=None):
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except (Error, data.CorpusError, checkpoint.CheckpointError) as e:
+        print(f"xrnn: error: {e}", file=sys.stderr)
+        return 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, as every other error
+        self.exit(2, f"xrnn: error: {message}\n")
+
+
+def _parser():
+    parser = _Parser(prog="xrnn", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"xrnn {__version__}")
+    sub = parser.add_subparsers(required=True, metavar="{train,sample}", parser_class=_Parser)
+
+    t = sub.add_parser("train", help="train a character-level language model")
+    t.set_defaults(run=train)
+    t.add_argument("--corpus", help="a UTF-8 text file, one example per line (default: names)")
+    t.add_argument("--out", default="xrnn-run", help="where the checkpoint and plot go")
+    t.add_argument("--resume", action="store_true", help="continue the checkpoint in --out")
+    t.add_argument("--force", action="store_true", help="start over even if --out has a run")
+    t.add_argument("--steps", type=int, default=1250, help="training steps in all (1250)")
+    t.add_argument("--cell", choices=["lstm", "gru", "rnn"], help="cell type (lstm)")
+    t.add_argument("--layers", type=int, help="stacked layers (1)")
+    t.add_argument("--hidden", type=int, help="hidden units per layer (128)")
+    t.add_argument("--dtype", choices=["float32", "float64"], help="float32 (default)")
+    t.add_argument("--backend", choices=["numpy", "torch", "cupy"], default="numpy")
+    t.add_argument("--device", help="the backend's device, e.g. cuda:0 (default: its own)")
+    t.add_argument("--optimizer", choices=list(OPTIMIZERS), help="adamw (default), adam, sgd")
+    t.add_argument("--lr", type=float, help="learning rate (5e-3)")
+    t.add_argument("--weight-decay", type=float, help="weight decay (0.1)")
+    t.add_argument("--momentum", type=float, help="SGD momentum (0.9)")
+    t.add_argument("--clip", type=float, help="clip the gradients' global norm to this (5)")
+    t.add_argument("--clip-value", type=float, help="clip each gradient to ±this (off)")
+    t.add_argument("--batch", type=int, help="examples per step (64)")
+    t.add_argument("--seq-len", type=int, help="longest example, in steps (32)")
+    t.add_argument("--val-fraction", type=float, help="held-out share of examples (0.1)")
+    t.add_argument("--seed", type=int, help="seed of every random draw (0)")
+    t.add_argument("--eval-every", type=int, default=100, help="steps between evaluations")
+    t.add_argument("--sample-every", type=int, default=250, help="steps between samples")
+    t.add_argument("--no-plot", action="store_true", help="write no loss plot")
+
+    s = sub.add_parser("sample", help="print text from a trained checkpoint")
+    s.set_defaults(run=sample)
+    s.add_argument("--checkpoint", default="xrnn-run/checkpoint.npz")
+    s.add_argument("-n", type=int, default=10, help="how many (10)")
+    s.add_argument("--temperature", type=float, default=1.0)
+    s.add_argument("--top-k", type=int)
+    s.add_argument("--prefix", default="", help="the text each sample starts with")
+    s.add_argument("--seed", type=int)
+    s.add_argument("--max-len", type=int, default=40, help="longest sample, in characters")
+    s.add_argument("--backend", choices=["numpy", "torch", "cupy"], default="numpy")
+    s.add_argument("--device")
+    return parser
+
+
+def train(args):
+    out = Path(args.out)
+    path = out / "checkpoint.npz"
+    saved = None
+    if args.resume:
+        saved = checkpoint.load(path)
+    elif path.exists() and not args.force:
+        raise Error(f"{path} exists: pass --resume to continue that run, or --force to start over")
+    cfg = _run_config(args, saved[2]["config"] if saved else None)
+    _check_options(args, cfg)
+    xp, device = _backend(args.backend, args.device)
+    dtype = getattr(xp, cfg["dtype"])
+
+    text = data.read_corpus(args.corpus)
+    corpus = {
+        "name": args.corpus or "names (default)",
+        "sha256": hashlib.sha256(text.encode()).hexdigest(),
+    }
+    if saved and saved[2]["corpus"]["sha256"] != corpus["sha256"]:
+        raise Error(
+            f"mismatched checkpoint: {path} was trained on {saved[2]['corpus']['name']}, "
+            f"not on this corpus"
+        )
+    vocab = data.Vocab("".join(saved[2]["vocab"]) if saved else text)
+    pieces = data.examples(text, cfg["seq_len"])
+    ids = [vocab.encode(p) for p in pieces]
+    order = np.random.default_rng([cfg["seed"], 0]).permutation(len(ids))
+    n_val = max(1, round(cfg["val_fraction"] * len(ids)))
+    train_ids = [ids[i] for i in order[n_val:]]
+    val_ids = [ids[i] for i in order[:n_val]]
+    if len(train_ids) < cfg["batch"]:
+        raise Error(
+            f"the corpus gives {len(train_ids)} training examples, fewer than one "
+            f"batch of {cfg['batch']}; use a smaller --batch or a larger corpus"
+        )
+    bigram = data.bigram_loss(train_ids, val_ids, len(vocab))
+
+    model = Model(cfg["cell"], cfg["layers"], cfg["hidden"], len(vocab))
+    if saved:
+        params = {k: xp.asarray(v, dtype=dtype, device=device) for k, v in saved[0].items()}
+    else:
+        params = model.init(seed=cfg["seed"], xp=xp, dtype=dtype, device=device)
+    opt = _optimizer(cfg, params)
+    history = {"train": [], "val": []}
+    step = 0
+    if saved:
+        opt.load_state_dict(_to(saved[1], xp, dtype, device))
+        history, step = saved[2]["history"], saved[2]["step"]
+        if args.steps <= step:
+            raise Error(f"{path} is at step {step} already; ask for more --steps")
+
+    def state():
+        return {
+            "config": cfg,
+            "vocab": vocab.chars,
+            "step": step,
+            "history": history,
+            "bigram": bigram,
+            "corpus": corpus,
+            "model": model.dict(),
+        }
+
+    def val_batches():
+        return data.batches(val_ids, 256, np.arange(len(val_ids)), len(vocab), xp, dtype, device)
+
+    print(
+        f"xrnn {__version__}: {cfg['cell']} {cfg['layers']}x{cfg['hidden']} on "
+        f"{corpus['name']} ({len(train_ids)} training and {len(val_ids)} held-out examples, "
+        f"{len(vocab)} characters), {args.backend} {cfg['dtype']}; bigram model's held-out "
+        f"loss {bigram:.3f} nats/char",
+        flush=True,
+    )
+    if saved:
+        print(f"resuming {path} at step {step}", flush=True)
+    stop = _StopOnInterrupt()
+    bar = _progress(args.steps, step)
+    per_epoch = math.ceil(len(train_ids) / cfg["batch"])
+    chars, started = 0, time.perf_counter()
+    with stop:
+        while step < args.steps and not stop.requested:
+            epoch, k = divmod(step, per_epoch)
+            shuffled = np.random.default_rng([cfg["seed"], 1, epoch]).permutation(len(train_ids))
+            rows = shuffled[k * cfg["batch"] : (k + 1) * cfg["batch"]]
+            x, targets, lengths = next(
+                data.batches(train_ids, cfg["batch"], rows, len(vocab), xp, dtype, device)
+            )
+            loss, grads = loss_and_grads(model, params, x, targets, lengths)
+            if cfg["clip_value"] is not None:
+                grads = optim.clip_by_value(grads, cfg["clip_value"])
+            if cfg["clip"] is not None:
+                grads, _ = optim.clip_by_global_norm(grads, cfg["clip"])
+            opt.step(grads)
+            step += 1
+            history["train"].append(float(loss))
+            chars += sum(len(train_ids[i]) + 1 for i in rows)
+            bar.update(1, history["train"][-1], chars / (time.perf_counter() - started))
+            if step % args.eval_every == 0 or step == args.steps:
+                history["val"].append([step, evaluate(model, params, val_batches())])
+                checkpoint.save(path, params, opt.state_dict(), state())
+                bar.write(
+                    f"step {step}: held-out loss {history['val'][-1][1]:.3f} (bigram {bigram:.3f})"
+                )
+            if step % args.sample_every == 0 and step != args.steps:
+                names = generate(
+                    model, params, vocab, n=5, temperature=0.8, seed=[cfg["seed"], 2, step]
+                )
+                bar.write(f"step {step}: samples: {', '.join(names)}")
+            if _after_step is not None:
+                _after_step(step)
+    bar.close()
+    if stop.requested:
+        checkpoint.save(path, params, opt.state_dict(), state())
+        _plot(out, history, bigram, args.no_plot)
+        print(
+            f"interrupted at step {step}: saved {path}; continue with: xrnn train --out "
+            f"{args.out} --resume --steps {args.steps}"
+        )
+        return 130
+    val = history["val"][-1][1]
+    _plot(out, history, bigram, args.no_plot)
+    print(
+        f"held-out loss {val:.3f} nats/char, bigram model {bigram:.3f}: "
+        f"{100 * (1 - val / bigram):.1f}% below"
+    )
+    names = generate(model, params, vocab, n=10, temperature=0.8, seed=[cfg["seed"], 3])
+    print(f"samples: {', '.join(names)}")
+    print(f"saved {path}" + ("" if args.no_plot else f" and {out / 'loss.png'}"))
+    return 0
+
+
+def sample(args):
+    params, _, meta = checkpoint.load(args.checkpoint)
+    if args.n < 1 or args.max_len < 1:
+        raise Error("-n and --max-len must be positive integers")
+    xp, device = _backend(args.backend, args.device)
+    params = {k: xp.asarray(v, device=device) for k, v in params.items()}
+    vocab = data.Vocab("".join(meta["vocab"]))
+    model = Model(**meta["model"])
+    try:
+        texts = generate(
+            model,
+            params,
+            vocab,
+            n=args.n,
+            prefix=args.prefix,
+            temperature=args.temperature,
+            top_k=args.top_k,
+            seed=args.seed,
+            max_len=args.max_len,
+        )
+    except (ValueError, data.CorpusError) as e:
+        raise Error(str(e)) from None
+    print("\n".join(texts))
+    return 0
+
+
+def _run_config(args, saved):
+    """The run's options: given ones, else the checkpoint's (resuming), else the defaults.
+    A resumed run must not change any."""
+    cfg = {}
+    for key, default in RUN.items():
+        given = getattr(args, key)
+        if saved is not None:
+            if given is not None and given != saved[key]:
+                flag = "--" + key.replace("_", "-")
+                raise Error(
+                    f"mismatched checkpoint: it was trained with {flag} {saved[key]}, not {given}"
+                )
+            cfg[key] = saved[key]
+        else:
+            cfg[key] = default if given is None else given
+    return cfg
+
+
+def _check_options(args, cfg):
+    for key in ("layers", "hidden", "batch"):
+        if cfg[key] < 1:
+            raise Error(f"--{key} must be a positive integer; got {cfg[key]}")
+    checks = [
+        (args.steps >= 1, f"--steps must be a positive integer; got {args.steps}"),
+        (cfg["seq_len"] >= 2, f"--seq-len must be at least 2; got {cfg['seq_len']}"),
+        (cfg["lr"] > 0, f"--lr must be positive; got {cfg['lr']}"),
+        (
+            0 < cfg["val_fraction"] < 1,
+            f"--val-fraction must lie between 0 and 1; got {cfg['val_fraction']}",
+        ),
+        (cfg["clip"] is None or cfg["clip"] > 0, f"--clip must be positive; got {cfg['clip']}"),
+        (
+            cfg["clip_value"] is None or cfg["clip_value"] > 0,
+            f"--clip-value must be positive; got {cfg['clip_value']}",
+        ),
+        (
+            cfg["weight_decay"] >= 0,
+            f"--weight-decay must not be negative; got {cfg['weight_decay']}",
+        ),
+        (
+            args.eval_every >= 1 and args.sample_every >= 1,
+            "--eval-every and --sample-every must be positive integers",
+        ),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise Error(message)
+
+
+def _backend(name, device):
+    """The array namespace and device of ``--backend`` and ``--device``."""
+    try:
+        module = __import__(name)
+    except ImportError:
+        raise Error(f"--backend {name} needs {name}, which is not installed") from None
+    if name == "numpy":
+        if device not in (None, "cpu"):
+            raise Error(f"--backend numpy runs on the cpu only; got --device {device}")
+        return array_api_compat.array_namespace(module.empty(0)), None
+    try:
+        if name == "torch":
+            dev = module.device(device or "cpu")
+        else:
+            count = module.cuda.runtime.getDeviceCount()
+            index = int((device or "cuda:0").rpartition(":")[2] or 0)
+            if not 0 <= index < count:
+                raise Error(f"--device {device}: this machine has {count} CUDA device(s)")
+            dev = module.cuda.Device(index)
+        return array_api_compat.array_namespace(module.empty(0)), dev
+    except Error:
+        raise
+    except Exception as e:  # no driver, a bad device string
+        raise Error(f"--backend {name} --device {device}: {e}".splitlines()[0]) from None
+
+
+def _optimizer(cfg, params):
+    kind = OPTIMIZERS[cfg["optimizer"]]
+    if kind is optim.SGD:
+        return kind(
+            params, lr=cfg["lr"], momentum=cfg["momentum"], weight_decay=cfg["weight_decay"]
+        )
+    return kind(params, lr=cfg["lr"], weight_decay=cfg["weight_decay"])
+
+
+def _to(state, xp, dtype, device):
+    return {
+        k: v
+        if k == "steps"
+        else {n: xp.asarray(a, dtype=dtype, device=device) for n, a in v.items()}
+        for k, v in state.items()
+    }
+
+
+class _StopOnInterrupt:
+    """Within ``with``: the first Ctrl-C asks the loop to stop after its step; a second one
+    interrupts at once."""
+
+    requested = False
+
+    def __enter__(self):
+        self._old = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc):
+        signal.signal(signal.SIGINT, self._old)
+
+
+class _progress:
+    """A tqdm bar showing the loss and characters per second, or plain lines without tqdm."""
+
+    def __init__(self, total, initial):
+        try:
+            from tqdm import tqdm
+        except ImportError:
+            self.bar = None
+            print("(pip install tqdm for a progress bar)", flush=True)
+            return
+        self.bar = tqdm(
+            total=total, initial=initial, unit="step", mininterval=0.5, dynamic_ncols=True
+        )
+
+    def update(self, n, loss, rate):
+        if self.bar is not None:
+            self.bar.set_postfix_str(f"loss {loss:.3f}, {rate:,.0f} chars/s", refresh=False)
+            self.bar.update(n)
+
+    def write(self, text):
+        if self.bar is not None:
+            self.bar.write(text)
+        else:
+            print(text, flush=True)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _plot(out, history, bigram, skip):
+    """``out/loss.png``: training loss per step (and its moving average), held-out loss at
+    each evaluation, the bigram model's as a line."""
+    if skip:
+        return
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("(pip install matplotlib, or xrnn[plot], for the loss plot)")
+        return
+    train = np.asarray(history["train"])
+    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
+    steps = np.arange(1, len(train) + 1)
+    ax.plot(steps, train, color="#9ecae1", lw=0.8, label="training batch")
+    w = min(50, len(train))
+    if w > 1:
+        avg = np.convolve(train, np.ones(w) / w, mode="valid")
+        ax.plot(steps[w - 1 :], avg, color="#3182bd", lw=1.5, label=f"training ({w}-step mean)")
+    if history["val"]:
+        v = np.asarray(history["val"])
+        ax.plot(v[:, 0], v[:, 1], "o-", color="#e6550d", lw=1.5, ms=3, label="held out")
+    ax.axhline(bigram, color="gray", ls="--", lw=1, label="bigram model (held out)")
+    ax.set(xlabel="step", ylabel="cross-entropy (nats per character)", title="xrnn train")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    tmp = out / ".loss.png.tmp"
+    fig.savefig(tmp, format="png")
+    plt.close(fig)
+    tmp.replace(out / "loss.png")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -40,7 +40,7 @@ def cuda_major():
 
 def run_tests(session, backend):
     """The whole test suite, its backend tests on ``backend``."""
-    extras = "test"
+    extras = "test,plot"  # plot: the loss plot of `xrnn train`, which the tests check
     if backend == "cupy":
         cuda = cuda_major()
         if cuda is None:

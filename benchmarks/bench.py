@@ -287,6 +287,85 @@ def run_cuda(args):
     return rows
 
 
+def run_training(args, torch):
+    """Characters per second of a full training step (forward, loss, backward, clipping,
+    Adam) of ``xrnn train``'s default model on batches of the default corpus."""
+    from xrnn import charmodel, data
+
+    text = data.read_corpus()
+    vocab = data.Vocab(text)
+    ids = [vocab.encode(e) for e in data.examples(text, 32)]
+    order = np.random.default_rng(0).permutation(len(ids))[: 64 * 20]
+    model = charmodel.Model("lstm", 1, 128, len(vocab))
+    print(
+        "\ntraining step of xrnn train's default model (lstm 1x128, batch 64 names, Adam, "
+        "clipping), characters per second"
+    )
+    print(f"{'dtype':8} {'xrnn':>10} {'xrnn-torch':>11} {'torch':>10} {'xrnn/torch':>11}")
+    rows = []
+    for dtype in args.dtypes:
+        xp = array_api_compat.array_namespace(np.empty(0))
+        batches = list(data.batches(ids, 64, order, len(vocab), xp, getattr(xp, dtype)))
+        chars = sum(int(b[2].sum()) for b in batches)
+        fns = {"xrnn": _xrnn_training(model, batches, xp, getattr(xp, dtype))}
+        if torch is not None:
+            tx = array_api_compat.array_namespace(torch.empty(0))
+            tb = [tuple(torch.as_tensor(a) for a in b) for b in batches]
+            fns["xrnn-torch"] = _xrnn_training(model, tb, tx, getattr(tx, dtype))
+            fns["torch"] = _torch_training(torch, tb, len(vocab), getattr(torch, dtype))
+        rate = {k: chars / v for k, v in best(fns, max(2, args.repeat // 2)).items()}
+        ratio = f"{rate['xrnn'] / rate['torch']:.2f}" if "torch" in rate else "-"
+        print(
+            f"{dtype:8} {rate['xrnn']:10,.0f} {rate.get('xrnn-torch', float('nan')):11,.0f} "
+            f"{rate.get('torch', float('nan')):10,.0f} {ratio:>11}",
+            flush=True,
+        )
+        rows.append({"cell": "train", "dtype": dtype, "chars_per_s": rate})
+    return rows
+
+
+def _xrnn_training(model, batches, xp, dtype):
+    from xrnn import charmodel, optim
+
+    def run():
+        params = model.init(seed=0, xp=xp, dtype=dtype)
+        opt = optim.Adam(params, lr=1e-3)
+        for x, targets, lengths in batches:
+            _, grads = charmodel.loss_and_grads(model, params, x, targets, lengths)
+            opt.step(optim.clip_by_global_norm(grads, 5.0)[0])
+
+    return run
+
+
+def _torch_training(torch, batches, V, dtype):
+    lstm, linear = torch.nn.LSTM(V, 128, dtype=dtype), torch.nn.Linear(128, V, dtype=dtype)
+    params = [*lstm.parameters(), *linear.parameters()]
+    opt = torch.optim.Adam(params, lr=1e-3)
+    prepared = []
+    for x, targets, lengths in batches:
+        T = x.shape[2]
+        mask = torch.arange(T)[None, :] < lengths[:, None]
+        prepared.append(
+            (x.permute(2, 1, 0).contiguous(), torch.where(mask, targets, -100).T, lengths)
+        )
+
+    def run():
+        for x, targets, lengths in prepared:
+            packed = torch.nn.utils.rnn.pack_padded_sequence(x, lengths, enforce_sorted=False)
+            out, _ = torch.nn.utils.rnn.pad_packed_sequence(
+                lstm(packed)[0], total_length=x.shape[0]
+            )
+            loss = torch.nn.functional.cross_entropy(
+                linear(out).reshape(-1, V), targets.reshape(-1)
+            )
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 5.0)
+            opt.step()
+
+    return run
+
+
 def blas_summary():
     info = [i for i in threadpool_info() if i.get("user_api") == "blas"]
     return ", ".join(
@@ -309,11 +388,13 @@ def run_cpu(args):
     rows = []
     with threadpool_limits(args.threads):
         print(header(args, torch))
-        for cell in args.cells:
+        for cell in [c for c in args.cells if c != "train"]:
             for size in args.sizes:
                 for dtype in args.dtypes:
                     rows.append(measure(cell, size, dtype, args, xp, torch))
                     print(format_row(rows[-1]), flush=True)
+        if "train" in args.cells:
+            rows += run_training(args, torch)
     return rows
 
 
@@ -383,7 +464,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", nargs="+", default=list(SIZES), choices=list(SIZES))
     ap.add_argument("--dtypes", nargs="+", default=["float64", "float32"])
-    ap.add_argument("--cells", nargs="+", default=list(CELLS), choices=list(CELLS))
+    ap.add_argument("--cells", nargs="+", default=[*CELLS, "train"], choices=[*CELLS, "train"])
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")

@@ -10,7 +10,9 @@ import xrnn
 SHAPES = [(1, 1, 1, 1), (2, 3, 1, 3), (3, 1, 3, 2), (2, 2, 3, 4)]  # n_x, n_a, m, T
 
 
-def _data(backend, n_x, n_a, m, T, seed=0):
+def _data(backend, n_x, n_a, m, T, seed=0, order="unsorted"):
+    """Inputs, and lengths: sorted longest first (each step computes a prefix of the batch) or
+    not (each step masks the examples that have ended)."""
     rng = np.random.default_rng(seed)
     arrays = {
         "x": rng.standard_normal((n_x, m, T)),
@@ -19,6 +21,7 @@ def _data(backend, n_x, n_a, m, T, seed=0):
     }
     lengths = rng.integers(1, T + 1, m)
     lengths[0] = T
+    lengths = np.sort(lengths)[::-1].copy() if order == "sorted" else lengths
     return backend.asarray(arrays), backend.xp.asarray(lengths, device=backend.device)
 
 
@@ -45,12 +48,13 @@ def test_gru_cell_and_sequence(backend, reset_after, n_x, n_a, m, T):
     _check(lambda: xp.sum(xrnn.gru_cell_forward(xt, a0, p, reset_after)[0] * dt), inputs, g)
 
 
+@pytest.mark.parametrize("order", ["unsorted", "sorted"])
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
-@pytest.mark.parametrize("n_x, n_a, m, T", SHAPES)
-def test_sequences_with_lengths(backend, cell, n_x, n_a, m, T):
+@pytest.mark.parametrize("n_x, n_a, m, T", [*SHAPES, (2, 2, 5, 4)])
+def test_sequences_with_lengths(backend, cell, n_x, n_a, m, T, order):
     xp = backend.xp
     p = xrnn.init_parameters(cell, n_x, n_a, n_y=2, seed=2, xp=xp, device=backend.device)
-    d, lengths = _data(backend, n_x, n_a, m, T)
+    d, lengths = _data(backend, n_x, n_a, m, T, order=order)
     x, a0, da = d["x"], d["a0"], d["da"]
     forward, backward = getattr(xrnn, f"{cell}_forward"), getattr(xrnn, f"{cell}_backward")
     g = backward(da, forward(x, a0, p, lengths=lengths)[-1])

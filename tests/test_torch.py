@@ -10,14 +10,14 @@ import xrnn
 
 torch = pytest.importorskip("torch")
 NETS = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}
-LENGTHS = [7, 1, 4, 7, 2, 5]
+LENGTHS = {"packed": [7, 1, 4, 7, 2, 5], "sorted": [7, 7, 5, 4, 2, 1]}
 TOL = {"rtol": 1e-10, "atol": 1e-12}
 
 
 def _torch_run(cell, num_layers, bidirectional, lengths, seed=0):
     """Weights, inputs, upstream gradients and torch's outputs and gradients, as NumPy."""
     torch.manual_seed(seed)
-    n_x, n, T, m = 3, 4, 7, len(LENGTHS)
+    n_x, n, T, m = 3, 4, 7, 6
     D = 2 if bidirectional else 1
     net = NETS[cell](
         n_x, n, num_layers=num_layers, bidirectional=bidirectional, dtype=torch.float64
@@ -32,7 +32,7 @@ def _torch_run(cell, num_layers, bidirectional, lengths, seed=0):
     inp = xt
     if lengths:
         inp = torch.nn.utils.rnn.pack_padded_sequence(
-            xt, torch.tensor(LENGTHS), enforce_sorted=False
+            xt, torch.tensor(LENGTHS[lengths]), enforce_sorted=False
         )
     out, states = net(inp, (h0, c0t)) if cell == "lstm" else net(inp, h0)
     if lengths:
@@ -63,12 +63,14 @@ def _torch_run(cell, num_layers, bidirectional, lengths, seed=0):
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
-@pytest.mark.parametrize("lengths", [False, True], ids=["padded", "packed"])
+@pytest.mark.parametrize("lengths", [None, "packed", "sorted"], ids=["padded", "packed", "sorted"])
 def test_two_bidirectional_layers_agree_with_torch(backend, cell, lengths):
+    """Lengths in any order (packed) and longest first (sorted: each step computes a prefix of
+    the batch, as torch's packed sequences do)."""
     weights, inputs, expected, torch_grads = _torch_run(cell, 2, True, lengths)
     p = backend.asarray(xrnn.from_torch(weights, cell))
     d = backend.asarray(inputs)
-    lens = backend.xp.asarray(LENGTHS, device=backend.device) if lengths else None
+    lens = backend.xp.asarray(LENGTHS[lengths], device=backend.device) if lengths else None
     kw = {"reset_after": True} if cell == "gru" else {}
     if cell == "lstm":
         a, (a_n, c_n), cache = xrnn.lstm_layers(
@@ -93,7 +95,7 @@ def test_two_bidirectional_layers_agree_with_torch(backend, cell, lengths):
 
 def test_gru_sequence_functions_agree_with_torch(backend):
     """The seed-style gru_forward / gru_backward are nn.GRU's layer (reset after)."""
-    weights, inputs, expected, torch_grads = _torch_run("gru", 1, False, False, seed=1)
+    weights, inputs, expected, torch_grads = _torch_run("gru", 1, False, None, seed=1)
     p = {k[: -len("_l0")]: v for k, v in xrnn.from_torch(weights, "gru").items()}
     rng = np.random.default_rng(0)
     p.update(Wy=rng.standard_normal((2, 4)), by=rng.standard_normal((2, 1)))
@@ -113,7 +115,7 @@ def test_gru_sequence_functions_agree_with_torch(backend):
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 def test_conversion_round_trips_are_exact(cell):
-    weights, *_ = _torch_run(cell, 2, True, False)
+    weights, *_ = _torch_run(cell, 2, True, None)
     p = xrnn.from_torch(weights, cell)
     back = xrnn.to_torch(p, cell)
     assert set(back) == set(weights)

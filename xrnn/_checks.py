@@ -155,7 +155,12 @@ def _namespace(fname, arrays):
                 f"{fname}: {name} must be an array (NumPy, CuPy, PyTorch or another array API "
                 f"library); got {type(a).__name__}"
             )
-    spaces = {name: array_api_compat.array_namespace(a) for name, a in arrays.items()}
+    by_type = {}  # arrays of one Python type share a namespace: look it up once per type
+    spaces = {
+        name: by_type.get(type(a))
+        or by_type.setdefault(type(a), array_api_compat.array_namespace(a))
+        for name, a in arrays.items()
+    }
     (first, xp), *rest = spaces.items()
     for name, other in rest:
         if other is not xp:
@@ -163,8 +168,12 @@ def _namespace(fname, arrays):
                 f"{fname}: all arrays must come from one array library; {first} is "
                 f"{xp.__name__} but {name} is {other.__name__}"
             )
+    floating = {}
     for name, a in arrays.items():
-        if not xp.isdtype(a.dtype, "real floating"):
+        ok = floating.get(a.dtype)
+        if ok is None:
+            ok = floating[a.dtype] = xp.isdtype(a.dtype, "real floating")
+        if not ok:
             raise TypeError(
                 f"{fname}: {name} must have a real floating dtype (float32 or float64); "
                 f"got {a.dtype}"

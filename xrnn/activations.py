@@ -34,8 +34,10 @@ def _logistic(u, xp):
 
 
 def _tanh(z, xp):
-    t = 2 * _logistic(-2 * z, xp)
-    t -= 1
+    e = xp.exp(xp.minimum(z * -2, math.log(xp.finfo(z.dtype).max) - 1))
+    e += 1
+    t = 2 / e
+    t -= 1  # tanh(z) = 2 / (1 + exp(-2z)) - 1
     return t
 
 

@@ -83,8 +83,8 @@ def loss_and_grads(model, params, x, targets, lengths):
     z = output_forward(a, params["Wy"], params["by"])
     loss, dz = softmax_cross_entropy(z, targets, lengths=lengths)
     out = output_backward(dz, a, params["Wy"])
-    grads = _LAYERS[model.cell][1](out["da"], cache)
-    for k in ("dx", "da0", "dc0"):
+    grads = _LAYERS[model.cell][1](out["da"], cache, need_dx=False)
+    for k in ("da0", "dc0"):
         grads.pop(k, None)
     return loss, {**grads, "dWy": out["dWy"], "dby": out["dby"]}
 

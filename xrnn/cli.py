@@ -228,14 +228,14 @@ def train(args):
         )
         return 130
     val = history["val"][-1][1]
-    _plot(out, history, bigram, args.no_plot)
+    plotted = _plot(out, history, bigram, args.no_plot)
     print(
         f"held-out loss {val:.3f} nats/char, bigram model {bigram:.3f}: "
         f"{100 * (1 - val / bigram):.1f}% below"
     )
     names = generate(model, params, vocab, n=10, temperature=0.8, seed=[cfg["seed"], 3])
     print(f"samples: {', '.join(names)}")
-    print(f"saved {path}" + ("" if args.no_plot else f" and {out / 'loss.png'}"))
+    print(f"saved {path}" + (f" and {out / 'loss.png'}" if plotted else ""))
     return 0
 
 
@@ -409,9 +409,9 @@ class _progress:
 
 def _plot(out, history, bigram, skip):
     """``out/loss.png``: training loss per step (and its moving average), held-out loss at
-    each evaluation, the bigram model's as a line."""
+    each evaluation, the bigram model's as a line. Returns whether it drew one."""
     if skip:
-        return
+        return False
     try:
         import matplotlib
 
@@ -419,7 +419,7 @@ def _plot(out, history, bigram, skip):
         import matplotlib.pyplot as plt
     except ImportError:
         print("(pip install matplotlib, or xrnn[plot], for the loss plot)")
-        return
+        return False
     train = np.asarray(history["train"])
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
     steps = np.arange(1, len(train) + 1)
@@ -440,6 +440,7 @@ def _plot(out, history, bigram, skip):
     fig.savefig(tmp, format="png")
     plt.close(fig)
     tmp.replace(out / "loss.png")
+    return True
 
 
 if __name__ == "__main__":

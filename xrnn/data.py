@@ -84,11 +84,13 @@ def batches(ids, batch_size, order, vocab_size, xp=None, dtype=None, device=None
     Example ``j`` of length ``L`` gives ``L + 1`` steps: inputs ``END, c_1, ..., c_L`` as
     one-hot columns of ``x (vocab_size, m, T)``, targets ``c_1, ..., c_L, END`` in
     ``targets (m, T)``; ``T`` is the batch's longest, and ``lengths (m,)`` says where each ends.
+    Each batch is sorted longest first, so that each step computes only the examples running.
     """
     xp = xp or array_api_compat.array_namespace(np.empty(0))
     dtype = dtype or xp.float64
     for start in range(0, len(order), batch_size):
-        rows = [ids[i] for i in order[start : start + batch_size]]
+        # longest first: then the examples still running at a step are the first ones
+        rows = sorted((ids[i] for i in order[start : start + batch_size]), key=len, reverse=True)
         lengths = np.array([len(r) + 1 for r in rows])
         T = int(lengths.max())
         inputs = np.zeros((len(rows), T), dtype=np.int64)

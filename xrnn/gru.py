@@ -156,7 +156,7 @@ def _forward(x, a0, p, reset_after, lengths, xp):
     n = a0.shape[0]
     Wa, Wx, b = _scaled(p, xp)
     bca = _bca(p, xp)
-    M = _engine.masks(lengths, T, xp)
+    K, F = _engine.active(lengths, m, T, xp, x.dtype)
     # The input's share of every step in one product; each step adds its recurrent share and
     # overwrites its block with the gates u, r, c~.
     G = time_major(x, xp) @ Wx.T
@@ -164,42 +164,52 @@ def _forward(x, a0, p, reset_after, lengths, xp):
     G = xp.reshape(G, (T, m, 3 * n))
     A = put(xp.empty((T + 1, m, n), dtype=x.dtype, device=device(x)), (0, ...), a0.T)
     E = xp.empty((T, m, n), dtype=x.dtype, device=device(x))
-    for t in range(T):
-        gates, e = _forward_step(G[t, ...], A[t, ...], Wa, bca, reset_after, xp)
-        a = _next_state(gates, A[t, ...])
-        if M is not None:
-            a = xp.where(M[t, ...], a, 0.0)
-        put(G, (t, ...), gates)
-        put(E, (t, ...), e)
-        put(A, (t + 1, ...), a)
+    for t, k in enumerate(K):
+        rows = (t, slice(0, k), slice(None))
+        gates, e = _forward_step(G[rows], A[rows], Wa, bca, reset_after, xp)
+        a = _next_state(gates, A[rows])
+        if F is not None:
+            a *= F[t, ...]
+        put(G, rows, gates)
+        put(E, rows, e)
+        put(A, (t + 1, slice(0, k), slice(None)), a)
+        if k < m:  # the examples that have ended output zeros
+            put(A, (t + 1, slice(k, None), slice(None)), 0.0)
+            put(E, (t, slice(k, None), slice(None)), 0.0)
     return A, G, E
 
 
-def _backward(da, da_final, A_prev, G, E, lengths, x, p, reset_after, xp):
+def _backward(da, da_final, A_prev, G, E, lengths, x, p, reset_after, xp, need_dx=True):
     """Gradients from ``da`` at every step and ``da_final``, that of the final state (or None).
     ``A_prev (T, m, n)`` are the states before each step; ``G`` and (reset after) ``E``
     receive the gradients of what they hold."""
     T, m, n = A_prev.shape
     Wa, Wx, _ = _stacked(p, xp)
-    M = _engine.masks(lengths, T, xp)
+    K, F = _engine.active(lengths, m, T, xp, A_prev.dtype)
     dh_next = xp.zeros_like(A_prev[0, ...]) if da_final is None else da_final
     for t in reversed(range(T)):
-        dz, de, carry = _backward_step(
-            da[:, :, t].T + dh_next, G[t, ...], A_prev[t, ...], E[t, ...], Wa, reset_after, xp
-        )
-        if M is not None:
-            dz = xp.where(M[t, ...], dz, 0.0)
-            de = None if de is None else xp.where(M[t, ...], de, 0.0)
-            carry = xp.where(M[t, ...], carry, dh_next)
-        dh_next = carry
-        put(G, (t, ...), dz)
+        k = K[t]
+        rows = (t, slice(0, k), slice(None))
+        dh = da[:, :k, t].T + dh_next[:k, :]
+        dz, de, carry = _backward_step(dh, G[rows], A_prev[rows], E[rows], Wa, reset_after, xp)
+        if F is not None:
+            dz *= F[t, ...]
+            if de is not None:
+                de *= F[t, ...]
+            carry = xp.where(F[t, ...] > 0, carry, dh_next)
+        put(G, rows, dz)
         if reset_after:
-            put(E, (t, ...), de)
+            put(E, rows, de)
+        if k < m:  # the examples that have ended: no gradient, their states' passes through
+            put(G, (t, slice(k, None), slice(None)), 0.0)
+            put(E, (t, slice(k, None), slice(None)), 0.0)
+            carry = xp.concat([carry, dh_next[k:, :]], axis=0)
+        dh_next = carry
     dZ = xp.reshape(G, (T * m, 3 * n))
     flat = (xp.reshape(E, (T * m, n)), xp.reshape(A_prev, (T * m, n)))
     grads = _weight_grads(dZ, flat[0], flat[1], flat[0], time_major(x, xp), reset_after, xp)
-    dx = xp.reshape(dZ @ Wx, (T, m, x.shape[0]))  # after the copy of x is freed
-    grads = {"dx": xp.permute_dims(dx, (2, 1, 0)), "da0": dh_next.T, **grads}
+    dx = _engine.dx(dZ, Wx, T, m, xp) if need_dx else None
+    grads = {"dx": dx, "da0": dh_next.T, **grads}
     return _engine.recurrent_bias_grads(grads, p, ["bu", "br"])
 
 

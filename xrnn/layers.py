@@ -46,7 +46,7 @@ class _Cell(NamedTuple):
     optional: dict
     states: tuple  # names of the state arrays: ("a",) or ("a", "c")
     forward: object  # (x, states0, p, lengths, xp, reset_after) -> (A, finals, buffers)
-    backward: object  # (da, dfinals, buffers, x, p, lengths, xp, reset_after) -> grads
+    backward: object  # (da, dfinals, buffers, x, p, lengths, xp, reset_after, need_dx) -> grads
 
 
 def _rnn_forward(x, s0, p, lengths, xp, reset_after):
@@ -54,9 +54,9 @@ def _rnn_forward(x, s0, p, lengths, xp, reset_after):
     return A, (final,), (A,)
 
 
-def _rnn_backward(da, dfinal, buffers, x, p, lengths, xp, reset_after):
+def _rnn_backward(da, dfinal, buffers, x, p, lengths, xp, reset_after, need_dx):
     (A,) = buffers
-    return rnn._backward(da, dfinal[0], A[:-1, ...], A[1:, ...], x, p, lengths, xp)
+    return rnn._backward(da, dfinal[0], A[:-1, ...], A[1:, ...], x, p, lengths, xp, need_dx)
 
 
 def _lstm_forward(x, s0, p, lengths, xp, reset_after):
@@ -65,9 +65,9 @@ def _lstm_forward(x, s0, p, lengths, xp, reset_after):
     return A, finals, (A, C, R, TC)
 
 
-def _lstm_backward(da, dfinal, buffers, x, p, lengths, xp, reset_after):
+def _lstm_backward(da, dfinal, buffers, x, p, lengths, xp, reset_after, need_dx):
     A, C, R, TC = buffers
-    return lstm._backward(da, *dfinal, A[:-1, ...], C[:-1, ...], R, TC, lengths, x, p, xp)
+    return lstm._backward(da, *dfinal, A[:-1, ...], C[:-1, ...], R, TC, lengths, x, p, xp, need_dx)
 
 
 def _gru_forward(x, s0, p, lengths, xp, reset_after):
@@ -75,9 +75,9 @@ def _gru_forward(x, s0, p, lengths, xp, reset_after):
     return A, (_engine.final(A, lengths, xp),), (A, G, E)
 
 
-def _gru_backward(da, dfinal, buffers, x, p, lengths, xp, reset_after):
+def _gru_backward(da, dfinal, buffers, x, p, lengths, xp, reset_after, need_dx):
     A, G, E = buffers
-    return gru._backward(da, dfinal[0], A[:-1, ...], G, E, lengths, x, p, reset_after, xp)
+    return gru._backward(da, dfinal[0], A[:-1, ...], G, E, lengths, x, p, reset_after, xp, need_dx)
 
 
 _W = ("n_a", "n_a+IN")
@@ -123,9 +123,10 @@ def rnn_layers(x, parameters, *, num_layers=1, bidirectional=False, a0=None, len
     return a, a_n, cache
 
 
-def rnn_layers_backward(da, cache, da_n=None):
-    """Gradients of :func:`rnn_layers` from ``da`` (every step) and ``da_n`` (final states)."""
-    return _backward("rnn_layers_backward", da, cache, {"da_n": da_n})
+def rnn_layers_backward(da, cache, da_n=None, *, need_dx=True):
+    """Gradients of :func:`rnn_layers` from ``da`` (every step) and ``da_n`` (final states);
+    ``need_dx=False`` skips ``dx``, the input's."""
+    return _backward("rnn_layers_backward", da, cache, {"da_n": da_n}, need_dx)
 
 
 def lstm_layers(
@@ -145,9 +146,10 @@ def lstm_layers(
     return a, finals, cache
 
 
-def lstm_layers_backward(da, cache, da_n=None, dc_n=None):
-    """Gradients of :func:`lstm_layers` from ``da`` (every step) and ``da_n``, ``dc_n``."""
-    return _backward("lstm_layers_backward", da, cache, {"da_n": da_n, "dc_n": dc_n})
+def lstm_layers_backward(da, cache, da_n=None, dc_n=None, *, need_dx=True):
+    """Gradients of :func:`lstm_layers` from ``da`` (every step) and ``da_n``, ``dc_n``;
+    ``need_dx=False`` skips ``dx``, the input's."""
+    return _backward("lstm_layers_backward", da, cache, {"da_n": da_n, "dc_n": dc_n}, need_dx)
 
 
 def gru_layers(
@@ -168,9 +170,10 @@ def gru_layers(
     return a, a_n, cache
 
 
-def gru_layers_backward(da, cache, da_n=None):
-    """Gradients of :func:`gru_layers` from ``da`` (every step) and ``da_n`` (final states)."""
-    return _backward("gru_layers_backward", da, cache, {"da_n": da_n})
+def gru_layers_backward(da, cache, da_n=None, *, need_dx=True):
+    """Gradients of :func:`gru_layers` from ``da`` (every step) and ``da_n`` (final states);
+    ``need_dx=False`` skips ``dx``, the input's."""
+    return _backward("gru_layers_backward", da, cache, {"da_n": da_n}, need_dx)
 
 
 def _forward(
@@ -214,7 +217,7 @@ def _forward(
     return inp, tuple(xp.stack(f) for f in finals), cache
 
 
-def _backward(fname, da, cache, dfinals):
+def _backward(fname, da, cache, dfinals, need_dx=True):
     if not isinstance(cache, dict) or "layers" not in cache:
         raise TypeError(
             f"{fname}: cache must be the cache that the layers' forward pass "
@@ -239,9 +242,11 @@ def _backward(fname, da, cache, dfinals):
             da_d = da[d * n : (d + 1) * n, :, :]
             if d:
                 da_d = _reverse(da_d, lengths, xp)
-            g = cell.backward(da_d, dfin, buffers, xin, p, lengths, xp, cache["reset_after"])
+            g = cell.backward(
+                da_d, dfin, buffers, xin, p, lengths, xp, cache["reset_after"], need_dx or k > 0
+            )
             dx = g.pop("dx")
-            if d:
+            if d and dx is not None:
                 dx = _reverse(dx, lengths, xp)
             dinp = dx if dinp is None else dinp + dx
             for s in cell.states:
@@ -249,7 +254,8 @@ def _backward(fname, da, cache, dfinals):
             grads.update({f"{key}{suffix(k, d)}": v for key, v in g.items()})
         da = dinp
     cache["spent"], cache["layers"] = True, None
-    return {"dx": da, **{f"d{s}0": xp.stack(v) for s, v in dstates.items()}, **grads}
+    dx = {"dx": da} if need_dx else {}
+    return {**dx, **{f"d{s}0": xp.stack(v) for s, v in dstates.items()}, **grads}
 
 
 def _row(a, i):
@@ -280,11 +286,14 @@ def _check(cell, fname, x, parameters, L, D, states0, reset_after):
         keys.update({key: dims for key, dims in cell.optional.items() if key in own})
         return {key + sfx: tuple(_width(v, width) for v in dims) for key, dims in keys.items()}
 
-    _, sizes = check(fname, {"x": (x, ("n_x", "m", "T_x"))}, parameters, spec(0, 0, "n_x"))
+    first = next(iter(spec(0, 0, "n_x")))
+    n_a = getattr(given.get(first), "shape", (None,))[0]
+    if not isinstance(n_a, int):  # let the first layer's check say what is wrong
+        check(fname, {"x": (x, ("n_x", "m", "T_x"))}, parameters, spec(0, 0, "n_x"))
     full = {}
     for k in range(L):
         for d in range(D):
-            full.update(spec(k, d, "n_x" if k == 0 else D * sizes["n_a"]))
+            full.update(spec(k, d, "n_x" if k == 0 else D * n_a))
     arrays = {"x": (x, ("n_x", "m", "T_x"))}
     arrays.update({k: (v, (L * D, "n_a", "m")) for k, v in states0.items() if v is not None})
     return check(fname, arrays, parameters, full)

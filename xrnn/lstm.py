@@ -166,7 +166,7 @@ def _forward(x, a0, c0, p, lengths, xp):
     n = a0.shape[0]
     Wa, Wx, b = _scaled(*_stacked(p, xp), xp)
     Wa_T = Wa.T
-    M = _engine.masks(lengths, T, xp)
+    K, F = _engine.active(lengths, m, T, xp, x.dtype)
     # The input's share of every step in one product; each step then adds its recurrent share
     # and overwrites its block with the activated gates.
     R = time_major(x, xp) @ Wx.T
@@ -175,54 +175,66 @@ def _forward(x, a0, c0, p, lengths, xp):
     A = put(xp.empty((T + 1, m, n), dtype=x.dtype, device=device(x)), (0, ...), a0.T)
     C = put(xp.empty((T + 1, m, n), dtype=x.dtype, device=device(x)), (0, ...), c0.T)
     TC = xp.empty((T, m, n), dtype=x.dtype, device=device(x))
-    pieces = _engine.chunks(A[0, ...], 4 * n, xp)
-    for t in range(T):
-        u = A[t, ...] @ Wa_T
-        for rows in pieces:
+    for t, k in enumerate(K):
+        u = A[t, :k, :] @ Wa_T
+        for rows in _engine.chunks(u, 4 * n, xp):
             ur = u[rows, :]
             ur += R[t, rows, :]
             gates = _gates(ur, xp)
             c, tc, a = _state(gates, C[t, rows, :], xp)
-            if M is not None:
-                c, a = xp.where(M[t, rows, :], c, 0.0), xp.where(M[t, rows, :], a, 0.0)
+            if F is not None:
+                c *= F[t, rows, :]
+                a *= F[t, rows, :]
             put(R, (t, rows, slice(None)), gates)
             put(C, (t + 1, rows, slice(None)), c)
             put(TC, (t, rows, slice(None)), tc)
             put(A, (t + 1, rows, slice(None)), a)
+        if k < m:  # the examples that have ended output zeros
+            put(A, (t + 1, slice(k, None), slice(None)), 0.0)
+            put(C, (t + 1, slice(k, None), slice(None)), 0.0)
     return A, C, R, TC
 
 
-def _backward(da, da_final, dc_final, A_prev, C_prev, R, TC, lengths, x, p, xp):
+def _backward(da, da_final, dc_final, A_prev, C_prev, R, TC, lengths, x, p, xp, need_dx=True):
     """Gradients from ``da`` at every step and from those of the final states (or None).
     ``A_prev``, ``C_prev (T, m, n)`` are the states before each step; ``R`` holds the gates
     and receives their gradients."""
     T, m, n = A_prev.shape
     Wa, Wx, _ = _stacked(p, xp)
-    M = _engine.masks(lengths, T, xp)
+    K, F = _engine.active(lengths, m, T, xp, A_prev.dtype)
     dh_next = xp.zeros_like(A_prev[0, ...]) if da_final is None else da_final
     dc_next = xp.zeros_like(A_prev[0, ...]) if dc_final is None else dc_final
-    pieces = _engine.chunks(A_prev[0, ...], 4 * n, xp)
     for t in reversed(range(T)):
-        da_t, dc_prev = da[:, :, t].T, xp.empty_like(dc_next)
-        for rows in pieces:
+        k = K[t]
+        da_t, dc_prev, dh_prev = da[:, :, t].T, xp.empty_like(dc_next), xp.empty_like(dh_next)
+        for rows in _engine.chunks(A_prev[0, :k, :], 4 * n, xp):
             dh = da_t[rows, :] + dh_next[rows, :]
             dz3, dzc, dc = _step_backward(
                 dh, dc_next[rows, :], R[t, rows, :], C_prev[t, rows, :], TC[t, rows, :], xp
             )
-            if M is not None:
-                mask = M[t, rows, :]
-                dz3, dzc = xp.where(mask, dz3, 0.0), xp.where(mask, dzc, 0.0)
-                dc = xp.where(mask, dc, dc_next[rows, :])
+            if F is not None:
+                dz3 *= F[t, rows, :]
+                dzc *= F[t, rows, :]
+                dc = xp.where(F[t, rows, :] > 0, dc, dc_next[rows, :])
             put(R, (t, rows, slice(0, 3 * n)), dz3)
             put(R, (t, rows, slice(3 * n, 4 * n)), dzc)
             put(dc_prev, (rows, slice(None)), dc)
-        carry = R[t, ...] @ Wa
-        dh_next = carry if M is None else xp.where(M[t, ...], carry, dh_next)
-        dc_next = dc_prev
+        carry = R[t, :k, :] @ Wa
+        if F is not None:
+            carry = xp.where(F[t, ...] > 0, carry, dh_next)
+        put(dh_prev, (slice(0, k), slice(None)), carry)
+        if k < m:  # the examples that have ended: no gradient, their states' passes through
+            put(R, (t, slice(k, None), slice(None)), 0.0)
+            put(dc_prev, (slice(k, None), slice(None)), dc_next[k:, :])
+            put(dh_prev, (slice(k, None), slice(None)), dh_next[k:, :])
+        dh_next, dc_next = dh_prev, dc_prev
     dZ = xp.reshape(R, (T * m, 4 * n))
     dW = xp.concat([dZ.T @ xp.reshape(A_prev, (T * m, n)), dZ.T @ time_major(x, xp)], axis=1)
-    dx = xp.reshape(dZ @ Wx, (T, m, x.shape[0]))  # after the copy of x is freed
-    grads = {"dx": xp.permute_dims(dx, (2, 1, 0)), "da0": dh_next.T, "dc0": dc_next.T}
+    grads = {
+        "dx": _engine.dx(dZ, Wx, T, m, xp) if need_dx else None,
+        "da0": dh_next.T,
+        "dc0": dc_next.T,
+    }
     return {**grads, **_split(dW, xp.sum(dZ, axis=0), n, p, xp)}
 
 

@@ -115,7 +115,7 @@ def clip_by_global_norm(grads, max_norm):
     """Gradients scaled by ``max_norm / (norm + 1e-6)`` when their global Euclidean norm is
     above ``max_norm`` (PyTorch's ``clip_grad_norm_``); returns ``(grads, norm)``."""
     xp, _ = check("clip_by_global_norm", {k: (v, None) for k, v in grads.items()})
-    norm = math.sqrt(sum(float(xp.sum(g * g)) for g in grads.values()))
+    norm = math.sqrt(float(sum(xp.sum(g * g) for g in grads.values())))
     scale = max_norm / (norm + 1e-6)
     if scale < 1:
         grads = {k: g * scale for k, g in grads.items()}

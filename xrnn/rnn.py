@@ -129,48 +129,53 @@ def _forward(x, a0, p, lengths, xp):
     _, m, T = x.shape
     n = a0.shape[0]
     Waa_T = (-2 * p["Waa"]).T
-    M = _engine.masks(lengths, T, xp)
+    K, F = _engine.active(lengths, m, T, xp, x.dtype)
     # The input's share of every step in one product, written where each step's state goes;
     # each step adds its recurrent share and overwrites it with the state.
     A = xp.empty((T + 1, m, n), dtype=x.dtype, device=device(x))
     A = put(A, (slice(1, None), ...), xp.reshape(time_major(x, xp) @ (-2 * p["Wax"]).T, (T, m, n)))
     A = put(A, (0, ...), a0.T)
     b = -2 * _engine.bias(p, "ba").T
-    pieces = _engine.chunks(A[0, ...], n, xp)
-    for t in range(T):
-        u = A[t, ...] @ Waa_T
-        for rows in pieces:
+    for t, k in enumerate(K):
+        u = A[t, :k, :] @ Waa_T
+        for rows in _engine.chunks(u, n, xp):
             ur = u[rows, :]
             ur += A[t + 1, rows, :]
             ur += b
             a = _activation(ur, xp)
-            if M is not None:
-                a = xp.where(M[t, rows, :], a, 0.0)
+            if F is not None:
+                a *= F[t, rows, :]
             put(A, (t + 1, rows, slice(None)), a)
+        if k < m:  # the examples that have ended output zeros
+            put(A, (t + 1, slice(k, None), slice(None)), 0.0)
     return A, _engine.final(A, lengths, xp)
 
 
-def _backward(da, da_final, A_prev, A_next, x, p, lengths, xp):
+def _backward(da, da_final, A_prev, A_next, x, p, lengths, xp, need_dx=True):
     """Gradients from ``da`` at every step and ``da_final``, that of the final state (or None);
     ``A_prev``, ``A_next`` are the states ``(T, m, n)`` before and after each step."""
     T, m, n = A_prev.shape
-    M = _engine.masks(lengths, T, xp)
+    K, F = _engine.active(lengths, m, T, xp, A_prev.dtype)
     dZ = xp.empty_like(A_prev)  # dJ/dz of every step
     dh_next = xp.zeros_like(A_prev[0, ...]) if da_final is None else da_final
-    pieces = _engine.chunks(A_prev[0, ...], n, xp)
     for t in reversed(range(T)):
-        da_t = da[:, :, t].T
-        for rows in pieces:
+        k, da_t, dh_prev = K[t], da[:, :, t].T, xp.empty_like(dh_next)
+        for rows in _engine.chunks(A_prev[0, :k, :], n, xp):
             dz = _step_backward(da_t[rows, :] + dh_next[rows, :], A_next[t, rows, :])
-            if M is not None:
-                dz = xp.where(M[t, rows, :], dz, 0.0)
+            if F is not None:
+                dz *= F[t, rows, :]
             put(dZ, (t, rows, slice(None)), dz)
-        carry = dZ[t, ...] @ p["Waa"]
-        dh_next = carry if M is None else xp.where(M[t, ...], carry, dh_next)
+        carry = dZ[t, :k, :] @ p["Waa"]
+        if F is not None:
+            carry = xp.where(F[t, ...] > 0, carry, dh_next)
+        put(dh_prev, (slice(0, k), slice(None)), carry)
+        if k < m:  # the examples that have ended: no gradient, their states' passes through
+            put(dZ, (t, slice(k, None), slice(None)), 0.0)
+            put(dh_prev, (slice(k, None), slice(None)), dh_next[k:, :])
+        dh_next = dh_prev
     dZ = xp.reshape(dZ, (T * m, n))
     grads = {"dx": None, "da0": dh_next.T, "dWax": dZ.T @ time_major(x, xp)}
-    dx = xp.reshape(dZ @ p["Wax"], (T, m, x.shape[0]))  # after the copy of x is freed
-    grads["dx"] = xp.permute_dims(dx, (2, 1, 0))
+    grads["dx"] = _engine.dx(dZ, p["Wax"], T, m, xp) if need_dx else None
     grads["dWaa"] = dZ.T @ xp.reshape(A_prev, (T * m, n))
     grads["dba"] = xp.reshape(xp.sum(dZ, axis=0), (n, 1))
     return _engine.recurrent_bias_grads(grads, p, ["ba"])

@@ -57,8 +57,10 @@ CELLS = {  # gates per step, the layers' (input, directions), and whether a seed
     "gru": (3, "seq", False),
     "lstm2bi": (4, "layers", False),  # two layers, bidirectional
     "lstm-len": (4, "seq", False),  # lengths uniform in 1..T, against the full length
+    "lstm-sorted": (4, "seq", False),  # the same lengths, sorted longest first
 }
-BASE = {"lstm2bi": "lstm", "lstm-len": "lstm"}
+BASE = {"lstm2bi": "lstm", "lstm-len": "lstm", "lstm-sorted": "lstm"}
+LENGTHS = ("lstm-len", "lstm-sorted")
 
 
 def best(fns, repeat):
@@ -112,8 +114,10 @@ def make_problem(cell, size, dtype, seed=0):
         "c0": randn(*states, scale=0.1),
         "da": randn(D * n, m, T),
     }
-    if cell == "lstm-len":
+    if cell in LENGTHS:
         prob["lengths"] = rng.integers(1, T + 1, m)
+        if cell == "lstm-sorted":
+            prob["lengths"] = np.sort(prob["lengths"])[::-1].copy()
     return prob
 
 
@@ -123,7 +127,7 @@ def xrnn_run(cell, prob, lengths=True):
     if cell == "lstm2bi":
         _, _, cache = xrnn.lstm_layers(x, p, num_layers=2, bidirectional=True, a0=a0, c0=c0)
         return xrnn.lstm_layers_backward(da, cache)
-    if cell in ("lstm", "lstm-len"):
+    if cell in ("lstm", *LENGTHS):
         lens = prob.get("lengths") if lengths else None
         *_, caches = xrnn.lstm_forward(x, a0, p, c0=c0, lengths=lens)
         return xrnn.lstm_backward(da, caches)
@@ -403,7 +407,7 @@ def measure(cell, size, dtype, args, xp, torch):
     fns = {"xrnn": lambda: xrnn_run(cell, prob)}
     if CELLS[cell][2]:
         fns["seed"] = lambda: seed_run(cell, prob, xp)
-    if cell == "lstm-len":
+    if cell in LENGTHS:
         fns["full"] = lambda: xrnn_run(cell, prob, lengths=False)
     if torch is not None:
         tprob = {k: (v if k == "p" else torch.as_tensor(v)) for k, v in prob.items()}

@@ -11,8 +11,8 @@ SHAPES = [(1, 1, 1, 1), (2, 3, 1, 3), (3, 1, 3, 2), (2, 2, 3, 4)]  # n_x, n_a, m
 
 
 def _data(backend, n_x, n_a, m, T, seed=0, order="unsorted"):
-    """Inputs, and lengths: sorted longest first (each step computes a prefix of the batch) or
-    not (each step masks the examples that have ended)."""
+    """Inputs, and lengths: in any order (each step masks the examples that have ended), sorted
+    longest first (each step computes a prefix of the batch), or sorted and all short of T."""
     rng = np.random.default_rng(seed)
     arrays = {
         "x": rng.standard_normal((n_x, m, T)),
@@ -21,7 +21,10 @@ def _data(backend, n_x, n_a, m, T, seed=0, order="unsorted"):
     }
     lengths = rng.integers(1, T + 1, m)
     lengths[0] = T
-    lengths = np.sort(lengths)[::-1].copy() if order == "sorted" else lengths
+    if order == "short":  # no example runs the last step: that step computes nothing
+        lengths = np.minimum(lengths, max(T - 1, 1))
+    if order in ("sorted", "short"):
+        lengths = np.sort(lengths)[::-1].copy()
     return backend.asarray(arrays), backend.xp.asarray(lengths, device=backend.device)
 
 
@@ -48,7 +51,7 @@ def test_gru_cell_and_sequence(backend, reset_after, n_x, n_a, m, T):
     _check(lambda: xp.sum(xrnn.gru_cell_forward(xt, a0, p, reset_after)[0] * dt), inputs, g)
 
 
-@pytest.mark.parametrize("order", ["unsorted", "sorted"])
+@pytest.mark.parametrize("order", ["unsorted", "sorted", "short"])
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("n_x, n_a, m, T", [*SHAPES, (2, 2, 5, 4)])
 def test_sequences_with_lengths(backend, cell, n_x, n_a, m, T, order):

@@ -124,8 +124,11 @@ def final(S, lengths, xp):
 
 def chunks(a, width, xp):
     """Row slices of a batch ``a (m, ...)`` for elementwise work ``width`` wide: on a CPU (the
-    array's DLPack device type is 1), pieces whose widest array fits the cache; elsewhere, one."""
+    array's DLPack device type is 1), pieces whose widest array fits the cache; elsewhere, one;
+    none for an empty batch."""
     m = a.shape[0]
+    if m == 0:  # no example runs this step
+        return []
     k = 1
     if getattr(a, "__dlpack_device__", lambda: (0, 0))()[0] == 1:
         k = min(m, max(1, math.ceil(m * width * xp.finfo(a.dtype).bits / 8 / CACHE_BYTES)))

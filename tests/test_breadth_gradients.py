@@ -134,3 +134,25 @@ def test_loss_is_stable_at_large_logits(backend):
     loss, dz = xrnn.softmax_cross_entropy(z, targets)
     np.testing.assert_allclose(float(loss), 2e4, rtol=1e-12)
     np.testing.assert_allclose(backend.to_numpy(dz)[:, 0, 0], [1.0, -1.0, 0.0], atol=1e-12)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_layers_backward_without_dx(backend, cell):
+    """``need_dx=False`` leaves out ``dx`` and changes no other gradient."""
+    p = xrnn.init_parameters(
+        cell, 3, 4, num_layers=2, bidirectional=True, seed=4, xp=backend.xp, device=backend.device
+    )
+    d, lengths = _data(backend, 3, 8, 5, 4, order="sorted")
+    forward, backward = getattr(xrnn, f"{cell}_layers"), getattr(xrnn, f"{cell}_layers_backward")
+    runs = [
+        backward(
+            d["da"],
+            forward(d["x"], p, num_layers=2, bidirectional=True, lengths=lengths)[-1],
+            need_dx=need,
+        )
+        for need in (True, False)
+    ]
+    assert "dx" in runs[0] and "dx" not in runs[1]
+    assert runs[0].keys() - {"dx"} == runs[1].keys()
+    for k, v in runs[1].items():
+        backend.assert_close(v, backend.to_numpy(runs[0][k]), rtol=0, atol=0)

@@ -64,12 +64,15 @@ LENGTHS = ("lstm-len", "lstm-sorted")
 
 
 def best(fns, repeat):
-    """Best wall time of each function in ``fns``, after one warm-up, taking turns."""
+    """Best wall time of each function in ``fns``, after one warm-up, taking turns in an order
+    rotated each round (whatever runs after torch meets its thread pool still spinning)."""
     for f in fns.values():
         f()
     times = {k: float("inf") for k in fns}
-    for _ in range(repeat):
-        for k, f in fns.items():
+    order = list(fns)
+    for r in range(repeat):
+        for k in order[r % len(order) :] + order[: r % len(order)]:
+            f = fns[k]
             t = time.perf_counter()
             f()
             times[k] = min(times[k], time.perf_counter() - t)

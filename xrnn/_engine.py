@@ -84,32 +84,32 @@ def dx(dZ, Wx, T, m, xp):
     return xp.permute_dims(xp.reshape(dZ @ Wx, (T, m, Wx.shape[1])), (2, 1, 0))
 
 
-def masks(lengths, T, xp, dtype=None):
-    """``(T, m, 1)`` masks, true (or 1 in ``dtype``) where step ``t`` is within example
-    ``j``'s length; None without lengths. (Multiplying by 1s and 0s zeroes what lies past the
-    lengths in place, cheaper than a ``where``.)"""
+def masks(lengths, T, xp):
+    """``(T, m, 1)`` boolean masks, true where step ``t`` is within example ``j``'s length;
+    None without lengths."""
     if lengths is None:
         return None
     steps = xp.reshape(xp.arange(T, dtype=lengths.dtype, device=device(lengths)), (T, 1, 1))
-    M = xp.reshape(lengths, (1, -1, 1)) > steps
-    return M if dtype is None else xp.astype(M, dtype)
+    return xp.reshape(lengths, (1, -1, 1)) > steps
 
 
 def active(lengths, m, T, xp, dtype):
-    """``(K, F)``: how many examples step ``t`` computes, ``K[t]``, and float masks for what
-    lies past the lengths among them, or None.
+    """``(K, F, M)``: how many examples step ``t`` computes, ``K[t]``, and the ``(T, m, 1)``
+    masks of what lies past the lengths among them, as floats ``F`` and booleans ``M``, or None.
 
     With ``lengths`` sorted longest first (as :func:`xrnn.data.batches` yields them), the
     examples still running at step ``t`` are the first ``K[t]``: each step computes only those,
     as PyTorch's packed sequences do, and needs no masks. Otherwise every step computes all
-    ``m`` examples and masks those past their length.
+    ``m`` examples and masks those past their length (multiplying by the float masks zeroes
+    in place, cheaper than a ``where``).
     """
     if lengths is None:
-        return [m] * T, None
+        return [m] * T, None, None
+    M = masks(lengths, T, xp)
     if m == 1 or bool(xp.all(lengths[:-1] >= lengths[1:])):
-        running = xp.sum(xp.astype(masks(lengths, T, xp)[:, :, 0], lengths.dtype), axis=1)
-        return [int(running[t]) for t in range(T)], None
-    return [m] * T, masks(lengths, T, xp, dtype)
+        running = xp.sum(xp.astype(M[:, :, 0], lengths.dtype), axis=1)
+        return [int(running[t]) for t in range(T)], None, None
+    return [m] * T, xp.astype(M, dtype), M
 
 
 def final(S, lengths, xp):

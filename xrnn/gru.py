@@ -156,7 +156,7 @@ def _forward(x, a0, p, reset_after, lengths, xp):
     n = a0.shape[0]
     Wa, Wx, b = _scaled(p, xp)
     bca = _bca(p, xp)
-    K, F = _engine.active(lengths, m, T, xp, x.dtype)
+    K, F, _ = _engine.active(lengths, m, T, xp, x.dtype)
     # The input's share of every step in one product; each step adds its recurrent share and
     # overwrites its block with the gates u, r, c~.
     G = time_major(x, xp) @ Wx.T
@@ -185,7 +185,7 @@ def _backward(da, da_final, A_prev, G, E, lengths, x, p, reset_after, xp, need_d
     receive the gradients of what they hold."""
     T, m, n = A_prev.shape
     Wa, Wx, _ = _stacked(p, xp)
-    K, F = _engine.active(lengths, m, T, xp, A_prev.dtype)
+    K, F, M = _engine.active(lengths, m, T, xp, A_prev.dtype)
     dh_next = xp.zeros_like(A_prev[0, ...]) if da_final is None else da_final
     for t in reversed(range(T)):
         k = K[t]
@@ -196,7 +196,7 @@ def _backward(da, da_final, A_prev, G, E, lengths, x, p, reset_after, xp, need_d
             dz *= F[t, ...]
             if de is not None:
                 de *= F[t, ...]
-            carry = xp.where(F[t, ...] > 0, carry, dh_next)
+            carry = xp.where(M[t, ...], carry, dh_next)
         put(G, rows, dz)
         if reset_after:
             put(E, rows, de)

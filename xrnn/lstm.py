@@ -166,7 +166,7 @@ def _forward(x, a0, c0, p, lengths, xp):
     n = a0.shape[0]
     Wa, Wx, b = _scaled(*_stacked(p, xp), xp)
     Wa_T = Wa.T
-    K, F = _engine.active(lengths, m, T, xp, x.dtype)
+    K, F, _ = _engine.active(lengths, m, T, xp, x.dtype)
     # The input's share of every step in one product; each step then adds its recurrent share
     # and overwrites its block with the activated gates.
     R = time_major(x, xp) @ Wx.T
@@ -201,7 +201,7 @@ def _backward(da, da_final, dc_final, A_prev, C_prev, R, TC, lengths, x, p, xp, 
     and receives their gradients."""
     T, m, n = A_prev.shape
     Wa, Wx, _ = _stacked(p, xp)
-    K, F = _engine.active(lengths, m, T, xp, A_prev.dtype)
+    K, F, M = _engine.active(lengths, m, T, xp, A_prev.dtype)
     dh_next = xp.zeros_like(A_prev[0, ...]) if da_final is None else da_final
     dc_next = xp.zeros_like(A_prev[0, ...]) if dc_final is None else dc_final
     for t in reversed(range(T)):
@@ -215,13 +215,13 @@ def _backward(da, da_final, dc_final, A_prev, C_prev, R, TC, lengths, x, p, xp, 
             if F is not None:
                 dz3 *= F[t, rows, :]
                 dzc *= F[t, rows, :]
-                dc = xp.where(F[t, rows, :] > 0, dc, dc_next[rows, :])
+                dc = xp.where(M[t, rows, :], dc, dc_next[rows, :])
             put(R, (t, rows, slice(0, 3 * n)), dz3)
             put(R, (t, rows, slice(3 * n, 4 * n)), dzc)
             put(dc_prev, (rows, slice(None)), dc)
         carry = R[t, :k, :] @ Wa
         if F is not None:
-            carry = xp.where(F[t, ...] > 0, carry, dh_next)
+            carry = xp.where(M[t, ...], carry, dh_next)
         put(dh_prev, (slice(0, k), slice(None)), carry)
         if k < m:  # the examples that have ended: no gradient, their states' passes through
             put(R, (t, slice(k, None), slice(None)), 0.0)

@@ -129,7 +129,7 @@ def _forward(x, a0, p, lengths, xp):
     _, m, T = x.shape
     n = a0.shape[0]
     Waa_T = (-2 * p["Waa"]).T
-    K, F = _engine.active(lengths, m, T, xp, x.dtype)
+    K, F, _ = _engine.active(lengths, m, T, xp, x.dtype)
     # The input's share of every step in one product, written where each step's state goes;
     # each step adds its recurrent share and overwrites it with the state.
     A = xp.empty((T + 1, m, n), dtype=x.dtype, device=device(x))
@@ -155,7 +155,7 @@ def _backward(da, da_final, A_prev, A_next, x, p, lengths, xp, need_dx=True):
     """Gradients from ``da`` at every step and ``da_final``, that of the final state (or None);
     ``A_prev``, ``A_next`` are the states ``(T, m, n)`` before and after each step."""
     T, m, n = A_prev.shape
-    K, F = _engine.active(lengths, m, T, xp, A_prev.dtype)
+    K, F, M = _engine.active(lengths, m, T, xp, A_prev.dtype)
     dZ = xp.empty_like(A_prev)  # dJ/dz of every step
     dh_next = xp.zeros_like(A_prev[0, ...]) if da_final is None else da_final
     for t in reversed(range(T)):
@@ -167,7 +167,7 @@ def _backward(da, da_final, A_prev, A_next, x, p, lengths, xp, need_dx=True):
             put(dZ, (t, rows, slice(None)), dz)
         carry = dZ[t, :k, :] @ p["Waa"]
         if F is not None:
-            carry = xp.where(F[t, ...] > 0, carry, dh_next)
+            carry = xp.where(M[t, ...], carry, dh_next)
         put(dh_prev, (slice(0, k), slice(None)), carry)
         if k < m:  # the examples that have ended: no gradient, their states' passes through
             put(dZ, (t, slice(k, None), slice(None)), 0.0)

@@ -112,6 +112,16 @@ def active(lengths, m, T, xp, dtype):
     return [m] * T, xp.astype(M, dtype), M
 
 
+def passed(new, old, t, M, xp):
+    """The gradient reaching the states before step ``t``, ``(m, n)``: ``new`` where the step
+    ran, and ``old``, the gradient after it, for the examples past their length: those beyond
+    the ``new.shape[0]`` the step computed (lengths sorted), or those ``M`` masks."""
+    if M is not None:
+        return xp.where(M[t, ...], new, old)
+    k = new.shape[0]
+    return new if k == old.shape[0] else xp.concat([new, old[k:, :]], axis=0)
+
+
 def final(S, lengths, xp):
     """Each example's state after its own last step, from ``S (T+1, m, n)`` (``S[0]`` the
     initial state): ``S[T]``, or with ``lengths`` row ``j`` of ``S[lengths[j]]``."""

@@ -1,6 +1,6 @@
 """A character-level language model: recurrent layers, an output layer and a softmax
 cross-entropy, with its gradients, its evaluation and its sampling. Array API throughout; the
-random draws of sampling come from a seeded NumPy generator on the host.
+random draws of sampling come from a seeded generator on the host (:mod:`xrnn._host`).
 
 Parameters are those of :mod:`xrnn.layers` (``Wf_l0``, ...) plus the output layer ``Wy, by``.
 """
@@ -8,26 +8,18 @@ Parameters are those of :mod:`xrnn.layers` (``Wf_l0``, ...) plus the output laye
 from dataclasses import asdict, dataclass
 
 import array_api_compat
-import numpy as np  # host-side random draws for sampling
 
-from .data import host, one_hot
+from . import layers
+from ._host import categorical, generator
+from .data import one_hot
 from .init import init_parameters
-from .layers import (
-    gru_layers,
-    gru_layers_backward,
-    lstm_layers,
-    lstm_layers_backward,
-    rnn_layers,
-    rnn_layers_backward,
-)
 from .loss import output_backward, output_forward, softmax_cross_entropy
 
 __all__ = ["Model", "evaluate", "generate", "loss_and_grads"]
 
-_LAYERS = {
-    "rnn": (rnn_layers, rnn_layers_backward),
-    "lstm": (lstm_layers, lstm_layers_backward),
-    "gru": (gru_layers, gru_layers_backward),
+_LAYERS = {  # cell -> its layers' forward and backward
+    cell: (getattr(layers, f"{cell}_layers"), getattr(layers, f"{cell}_layers_backward"))
+    for cell in ("rnn", "lstm", "gru")
 }
 
 
@@ -112,28 +104,22 @@ def generate(
         raise ValueError(f"temperature must be positive; got {temperature!r}")
     if top_k is not None and not (isinstance(top_k, int) and 1 <= top_k <= len(vocab)):
         raise ValueError(f"top_k must be an int in 1..{len(vocab)}; got {top_k!r}")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = generator(seed)
     W = params["Wy"]
     xp, device = array_api_compat.array_namespace(W), array_api_compat.device(W)
     texts = [list(prefix) for _ in range(n)]
-    done = np.zeros(n, dtype=bool)
-    seq, states = np.tile([0, *vocab.encode(prefix)], (n, 1)), None  # END, then the prefix
+    done = [False] * n
+    seq, states = [[0, *vocab.encode(prefix)]] * n, None  # END, then the prefix
     for _ in range(max_len):
         x = one_hot(xp.asarray(seq, device=device), len(vocab), W.dtype)
         a, states, _ = model._layers(x, params, states)
         z = output_forward(a[:, :, -1:], W, params["by"])[:, :, 0]
-        logits = np.asarray(host(z), dtype=np.float64).T
-        logits = logits / temperature
-        if top_k is not None:
-            cut = np.sort(logits, axis=1)[:, -top_k][:, None]
-            logits = np.where(logits < cut, -np.inf, logits)
-        p = np.exp(logits - logits.max(axis=1, keepdims=True))
-        p /= p.sum(axis=1, keepdims=True)
-        seq = np.array([[rng.choice(len(vocab), p=row)] for row in p])
-        for j, c in enumerate(seq[:, 0]):
-            done[j] |= c == 0
+        drawn = categorical(rng, z.T, temperature, top_k)
+        seq = [[c] for c in drawn]
+        for j, c in enumerate(drawn):
+            done[j] = done[j] or c == 0
             if not done[j]:
                 texts[j].append(vocab.chars[c])
-        if done.all():
+        if all(done):
             break
     return ["".join(t) for t in texts]

@@ -4,7 +4,7 @@ A checkpoint holds the parameters (``param.<key>``), the optimiser's state
 (``opt.<slot>.<key>``) and a JSON document (``meta``: configuration, vocabulary, step, loss
 history, ...). It is written to a temporary file beside the target, flushed to disk and then
 renamed over it (``os.replace``), so that the target is always either the old checkpoint or the
-new one; it is read with ``allow_pickle=False``. NumPy does the file work here, on the host.
+new one; it is read with ``allow_pickle=False`` (the file work is :mod:`xrnn._host`'s).
 """
 
 import json
@@ -12,9 +12,7 @@ import os
 import zipfile
 from pathlib import Path
 
-import numpy as np  # the .npz format
-
-from .data import host
+from ._host import read_npz, write_npz
 
 __all__ = ["CheckpointError", "load", "save"]
 
@@ -28,22 +26,22 @@ class CheckpointError(ValueError):
 def save(path, params, optimizer_state, meta):
     """Write params, optimiser state and ``meta`` (JSON-able) to ``path``, atomically."""
     path = Path(path)
-    arrays = {f"param.{k}": host(v) for k, v in params.items()}
+    arrays = {f"param.{k}": v for k, v in params.items()}
     for slot, values in optimizer_state.items():
         if slot != "steps":
-            arrays.update({f"opt.{slot}.{k}": host(v) for k, v in values.items()})
+            arrays.update({f"opt.{slot}.{k}": v for k, v in values.items()})
     meta = {
         "format": FORMAT,
         "version": VERSION,
         **meta,
         "optimizer_steps": int(optimizer_state.get("steps", 0)),
     }
-    arrays["meta"] = np.asarray(json.dumps(meta))
+    arrays["meta"] = json.dumps(meta)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
+            write_npz(f, arrays)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -57,9 +55,9 @@ def load(path):
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {path}")
     try:
-        with open(path, "rb") as f, np.load(f, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-        meta = json.loads(str(arrays.pop("meta")))
+        with open(path, "rb") as f:
+            arrays = read_npz(f)
+        meta = json.loads(arrays.pop("meta"))
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as e:
         raise CheckpointError(
             f"checkpoint {path} is truncated or corrupted ({type(e).__name__}: {e})"

@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 
 import array_api_compat
-import numpy as np  # host-side: seeds, batches order, checkpoints
 
 from . import __version__, checkpoint, data, optim
+from ._host import permutation
 from .charmodel import Model, evaluate, generate, loss_and_grads
 
 __all__ = ["main"]
@@ -135,7 +135,7 @@ def train(args):
     vocab = data.Vocab("".join(saved[2]["vocab"]) if saved else text)
     pieces = data.examples(text, cfg["seq_len"])
     ids = [vocab.encode(p) for p in pieces]
-    order = np.random.default_rng([cfg["seed"], 0]).permutation(len(ids))
+    order = permutation([cfg["seed"], 0], len(ids))
     n_val = max(1, round(cfg["val_fraction"] * len(ids)))
     train_ids = [ids[i] for i in order[n_val:]]
     val_ids = [ids[i] for i in order[:n_val]]
@@ -172,7 +172,7 @@ def train(args):
         }
 
     def val_batches():
-        return data.batches(val_ids, 256, np.arange(len(val_ids)), len(vocab), xp, dtype, device)
+        return data.batches(val_ids, 256, range(len(val_ids)), len(vocab), xp, dtype, device)
 
     print(
         f"xrnn {__version__}: {cfg['cell']} {cfg['layers']}x{cfg['hidden']} on "
@@ -190,7 +190,7 @@ def train(args):
     with stop:
         while step < args.steps and not stop.requested:
             epoch, k = divmod(step, per_epoch)
-            shuffled = np.random.default_rng([cfg["seed"], 1, epoch]).permutation(len(train_ids))
+            shuffled = permutation([cfg["seed"], 1, epoch], len(train_ids))
             rows = shuffled[k * cfg["batch"] : (k + 1) * cfg["batch"]]
             x, targets, lengths = next(
                 data.batches(train_ids, cfg["batch"], rows, len(vocab), xp, dtype, device)
@@ -420,17 +420,17 @@ def _plot(out, history, bigram, skip):
     except ImportError:
         print("(pip install matplotlib, or xrnn[plot], for the loss plot)")
         return False
-    train = np.asarray(history["train"])
+    train = history["train"]
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
-    steps = np.arange(1, len(train) + 1)
+    steps = range(1, len(train) + 1)
     ax.plot(steps, train, color="#9ecae1", lw=0.8, label="training batch")
     w = min(50, len(train))
     if w > 1:
-        avg = np.convolve(train, np.ones(w) / w, mode="valid")
+        avg = [sum(train[i - w : i]) / w for i in range(w, len(train) + 1)]
         ax.plot(steps[w - 1 :], avg, color="#3182bd", lw=1.5, label=f"training ({w}-step mean)")
     if history["val"]:
-        v = np.asarray(history["val"])
-        ax.plot(v[:, 0], v[:, 1], "o-", color="#e6550d", lw=1.5, ms=3, label="held out")
+        v_steps, v_loss = zip(*history["val"], strict=True)
+        ax.plot(v_steps, v_loss, "o-", color="#e6550d", lw=1.5, ms=3, label="held out")
     ax.axhline(bigram, color="gray", ls="--", lw=1, label="bigram model (held out)")
     ax.set(xlabel="step", ylabel="cross-entropy (nats per character)", title="xrnn train")
     ax.legend()

@@ -1,14 +1,16 @@
 """Text in, batches out: a character vocabulary, the default corpus and minibatches.
 
-This module and the other ones at the edge (:mod:`xrnn.checkpoint`, :mod:`xrnn.cli`) use
-NumPy on the host: for reading text, shuffling with a seeded generator and writing files. The
-batches they produce are arrays of whatever namespace and device the caller names.
+Text is read and encoded in plain Python on the host; the batches are arrays of whatever
+namespace and device the caller names.
 """
 
 import importlib.resources
+import itertools
+import math
 
 import array_api_compat
-import numpy as np  # host-side shuffling; batches go to the caller's namespace
+
+from ._host import default_namespace
 
 __all__ = [
     "CorpusError",
@@ -16,7 +18,6 @@ __all__ = [
     "batches",
     "bigram_loss",
     "examples",
-    "host",
     "one_hot",
     "read_corpus",
 ]
@@ -86,32 +87,21 @@ def batches(ids, batch_size, order, vocab_size, xp=None, dtype=None, device=None
     ``targets (m, T)``; ``T`` is the batch's longest, and ``lengths (m,)`` says where each ends.
     Each batch is sorted longest first, so that each step computes only the examples running.
     """
-    xp = xp or array_api_compat.array_namespace(np.empty(0))
+    xp = xp or default_namespace()
     dtype = dtype or xp.float64
     for start in range(0, len(order), batch_size):
         # longest first: then the examples still running at a step are the first ones
         rows = sorted((ids[i] for i in order[start : start + batch_size]), key=len, reverse=True)
-        lengths = np.array([len(r) + 1 for r in rows])
-        T = int(lengths.max())
-        inputs = np.zeros((len(rows), T), dtype=np.int64)
-        targets = np.zeros((len(rows), T), dtype=np.int64)
-        for j, r in enumerate(rows):
-            inputs[j, 1 : len(r) + 1] = r
-            targets[j, : len(r)] = r
+        T = len(rows[0]) + 1
+        inputs = [[0, *r] + [0] * (T - 1 - len(r)) for r in rows]
+        targets = [[*r] + [0] * (T - len(r)) for r in rows]
         inputs, targets, lengths = (
-            xp.asarray(a, device=device) for a in (inputs, targets, lengths)
+            xp.asarray(a, dtype=xp.int64, device=device)
+            for a in (inputs, targets, [len(r) + 1 for r in rows])
         )
         classes = xp.reshape(xp.arange(vocab_size, device=device), (vocab_size, 1, 1))
         x = xp.astype(classes == inputs[None, ...], dtype)
         yield x, targets, lengths
-
-
-def host(a):
-    """A NumPy array of an array of any namespace and device (a view where it can be)."""
-    try:
-        return np.from_dlpack(a)  # the CPU arrays of any library
-    except (BufferError, TypeError, ValueError, RuntimeError):
-        return np.asarray(array_api_compat.to_device(a, "cpu"))  # CuPy, torch on a GPU
 
 
 def one_hot(ids, vocab_size, dtype):
@@ -124,14 +114,15 @@ def one_hot(ids, vocab_size, dtype):
 def bigram_loss(train_ids, test_ids, vocab_size, smoothing=0.1):
     """Cross-entropy per character (nats) on ``test_ids`` of a bigram model fitted on
     ``train_ids``, with add-``smoothing`` counts: the baseline a recurrent model must beat."""
-    counts = np.full((vocab_size, vocab_size), smoothing)
+    counts = [[smoothing] * vocab_size for _ in range(vocab_size)]
     for r in train_ids:
         s = [0, *r, 0]
-        np.add.at(counts, (s[:-1], s[1:]), 1)
-    logp = np.log(counts / counts.sum(axis=1, keepdims=True))
+        for a, b in itertools.pairwise(s):
+            counts[a][b] += 1
+    logp = [[math.log(c / sum(row)) for c in row] for row in counts]
     total, n = 0.0, 0
     for r in test_ids:
         s = [0, *r, 0]
-        total -= logp[s[:-1], s[1:]].sum()
+        total -= sum(logp[a][b] for a, b in itertools.pairwise(s))
         n += len(s) - 1
     return total / n

@@ -196,15 +196,13 @@ def _backward(da, da_final, A_prev, G, E, lengths, x, p, reset_after, xp, need_d
             dz *= F[t, ...]
             if de is not None:
                 de *= F[t, ...]
-            carry = xp.where(M[t, ...], carry, dh_next)
         put(G, rows, dz)
         if reset_after:
             put(E, rows, de)
         if k < m:  # the examples that have ended: no gradient, their states' passes through
             put(G, (t, slice(k, None), slice(None)), 0.0)
             put(E, (t, slice(k, None), slice(None)), 0.0)
-            carry = xp.concat([carry, dh_next[k:, :]], axis=0)
-        dh_next = carry
+        dh_next = _engine.passed(carry, dh_next, t, M, xp)
     dZ = xp.reshape(G, (T * m, 3 * n))
     flat = (xp.reshape(E, (T * m, n)), xp.reshape(A_prev, (T * m, n)))
     grads = _weight_grads(dZ, flat[0], flat[1], flat[0], time_major(x, xp), reset_after, xp)

@@ -1,13 +1,11 @@
 """Initial parameters for every cell, single-step (the course's keys) or stacked layers.
 
-The array API has no random numbers, so this one module draws them with NumPy's
-``numpy.random.Generator`` (reproducible from a seed on every backend) and moves them to the
-caller's namespace, dtype and device.
+The array API has no random numbers: they come from a seeded ``numpy.random.Generator`` (see
+:mod:`xrnn._host`; reproducible on every backend) and move to the caller's namespace, dtype
+and device.
 """
 
-import array_api_compat
-import numpy as np  # only for random numbers, which the array API does not have
-
+from ._host import default_namespace, generator
 from .layers import CELLS, suffix
 
 __all__ = ["init_parameters"]
@@ -41,8 +39,8 @@ def init_parameters(
     for name, v in (("n_x", n_x), ("n_a", n_a), ("n_y", n_y), ("num_layers", num_layers)):
         if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1):
             raise ValueError(f"init_parameters: {name} must be a positive int; got {v!r}")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    xp = xp or array_api_compat.array_namespace(np.empty(0))
+    rng = generator(seed)
+    xp = xp or default_namespace()
     dtype = dtype or xp.float64
     D = 2 if bidirectional else 1
     bound = n_a**-0.5

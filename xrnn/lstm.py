@@ -206,7 +206,7 @@ def _backward(da, da_final, dc_final, A_prev, C_prev, R, TC, lengths, x, p, xp, 
     dc_next = xp.zeros_like(A_prev[0, ...]) if dc_final is None else dc_final
     for t in reversed(range(T)):
         k = K[t]
-        da_t, dc_prev, dh_prev = da[:, :, t].T, xp.empty_like(dc_next), xp.empty_like(dh_next)
+        da_t, dc_prev = da[:, :, t].T, xp.empty_like(dc_next)
         for rows in _engine.chunks(A_prev[0, :k, :], 4 * n, xp):
             dh = da_t[rows, :] + dh_next[rows, :]
             dz3, dzc, dc = _step_backward(
@@ -219,15 +219,10 @@ def _backward(da, da_final, dc_final, A_prev, C_prev, R, TC, lengths, x, p, xp, 
             put(R, (t, rows, slice(0, 3 * n)), dz3)
             put(R, (t, rows, slice(3 * n, 4 * n)), dzc)
             put(dc_prev, (rows, slice(None)), dc)
-        carry = R[t, :k, :] @ Wa
-        if F is not None:
-            carry = xp.where(M[t, ...], carry, dh_next)
-        put(dh_prev, (slice(0, k), slice(None)), carry)
         if k < m:  # the examples that have ended: no gradient, their states' passes through
             put(R, (t, slice(k, None), slice(None)), 0.0)
             put(dc_prev, (slice(k, None), slice(None)), dc_next[k:, :])
-            put(dh_prev, (slice(k, None), slice(None)), dh_next[k:, :])
-        dh_next, dc_next = dh_prev, dc_prev
+        dh_next, dc_next = _engine.passed(R[t, :k, :] @ Wa, dh_next, t, M, xp), dc_prev
     dZ = xp.reshape(R, (T * m, 4 * n))
     dW = xp.concat([dZ.T @ xp.reshape(A_prev, (T * m, n)), dZ.T @ time_major(x, xp)], axis=1)
     grads = {

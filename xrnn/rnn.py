@@ -159,20 +159,15 @@ def _backward(da, da_final, A_prev, A_next, x, p, lengths, xp, need_dx=True):
     dZ = xp.empty_like(A_prev)  # dJ/dz of every step
     dh_next = xp.zeros_like(A_prev[0, ...]) if da_final is None else da_final
     for t in reversed(range(T)):
-        k, da_t, dh_prev = K[t], da[:, :, t].T, xp.empty_like(dh_next)
+        k, da_t = K[t], da[:, :, t].T
         for rows in _engine.chunks(A_prev[0, :k, :], n, xp):
             dz = _step_backward(da_t[rows, :] + dh_next[rows, :], A_next[t, rows, :])
             if F is not None:
                 dz *= F[t, rows, :]
             put(dZ, (t, rows, slice(None)), dz)
-        carry = dZ[t, :k, :] @ p["Waa"]
-        if F is not None:
-            carry = xp.where(M[t, ...], carry, dh_next)
-        put(dh_prev, (slice(0, k), slice(None)), carry)
         if k < m:  # the examples that have ended: no gradient, their states' passes through
             put(dZ, (t, slice(k, None), slice(None)), 0.0)
-            put(dh_prev, (slice(k, None), slice(None)), dh_next[k:, :])
-        dh_next = dh_prev
+        dh_next = _engine.passed(dZ[t, :k, :] @ p["Waa"], dh_next, t, M, xp)
     dZ = xp.reshape(dZ, (T * m, n))
     grads = {"dx": None, "da0": dh_next.T, "dWax": dZ.T @ time_major(x, xp)}
     grads["dx"] = _engine.dx(dZ, p["Wax"], T, m, xp) if need_dx else None

@@ -19,6 +19,12 @@ from .layers import (
 )
 from .loss import output_backward, output_forward, softmax_cross_entropy
 from .lstm import lstm_backward, lstm_cell_backward, lstm_cell_forward, lstm_forward
+from .peephole import (
+    peephole_backward,
+    peephole_forward,
+    peephole_layers,
+    peephole_layers_backward,
+)
 from .rnn import rnn_backward, rnn_cell_backward, rnn_cell_forward, rnn_forward
 
 __version__ = "0.1.0"
@@ -42,6 +48,10 @@ __all__ = [
     "numerical_gradient",
     "output_backward",
     "output_forward",
+    "peephole_backward",
+    "peephole_forward",
+    "peephole_layers",
+    "peephole_layers_backward",
     "rnn_backward",
     "rnn_cell_backward",
     "rnn_cell_forward",

@@ -9,6 +9,9 @@ from collections.abc import Mapping
 
 import array_api_compat
 
+from ._host import to_list
+from ._lengths import Lengths
+
 __all__ = ["check", "check_caches", "check_lengths", "optional", "unpack"]
 
 
@@ -64,9 +67,10 @@ def check_caches(fname, da, caches, fields, spec):
     """Validate ``da (n_a, m, T_x)`` against ``caches = ([per-step cache], x)``.
 
     ``fields`` maps each item of a step's cache to its dims (the last item is the parameter
-    dictionary, which every step must share); ``spec`` lists the parameters the backward uses.
-    Caches built by the forward pass (which carry its buffers) are trusted step by step; caches
-    built by hand are checked at every step. Returns ``(xp, sizes, steps)``.
+    dictionary, which every step must share). Caches that the forward pass built (which carry
+    its ``tape``) are trusted step by step, and their backward reads the weights the forward
+    pass used; caches built by hand are checked at every step, and their parameters against
+    ``spec(parameters)``, the keys and dims the backward uses. Returns ``(xp, sizes, steps)``.
     """
     steps, x = unpack(fname, "caches", caches, ("list of per-step caches", "x"))
     if getattr(steps, "spent", False):
@@ -80,7 +84,7 @@ def check_caches(fname, da, caches, fields, spec):
             f"the forward pass returns; got {type(steps).__name__}"
         )
     names, arrays = list(fields), {"caches x": (x, ("n_x", "m", "T_x"))}
-    trusted = getattr(steps, "buffers", None) is not None
+    trusted = getattr(steps, "tape", None) is not None
     for t, step in enumerate(steps[:1] if trusted else steps):
         step = unpack(fname, f"caches[0][{t}]", step, names)
         if step[-1] is not steps[0][-1]:
@@ -107,19 +111,23 @@ def check_caches(fname, da, caches, fields, spec):
             f"To backpropagate from some steps only, give zeros for the others."
         )
     arrays["da"] = (da, ("n_a", "m", "T_x"))
-    xp, sizes = check(fname, arrays, steps[0][-1], spec)
+    if trusted:
+        xp, sizes = check(fname, arrays)
+    else:
+        p = steps[0][-1]
+        xp, sizes = check(fname, arrays, p, spec(p))
     return xp, sizes, steps
 
 
 def check_lengths(fname, lengths, m, T, xp, like):
-    """``lengths`` (None, or one int per example, each in 1..T) as an integer array of ``xp``
-    on the device of ``like``."""
+    """``lengths`` (None, or one int per example, each in 1..T, in a list or an integer array
+    of ``xp`` on the device of ``like``) as :class:`xrnn._lengths.Lengths`."""
     if lengths is None:
-        return None
+        return Lengths(None, m, T, xp, like)
     if isinstance(lengths, list | tuple):
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in lengths):
             raise TypeError(f"{fname}: lengths must be integers; got {lengths!r}")
-        lengths = xp.asarray(lengths, dtype=xp.int64, device=array_api_compat.device(like))
+        shape = (len(lengths),)
     elif not array_api_compat.is_array_api_obj(lengths):
         raise TypeError(
             f"{fname}: lengths must be a 1-D integer array or a list of ints, one "
@@ -134,17 +142,19 @@ def check_lengths(fname, lengths, m, T, xp, like):
             f"{fname}: lengths must be on the device of x, "
             f"{array_api_compat.device(like)}; got {array_api_compat.device(lengths)}"
         )
-    if tuple(lengths.shape) != (m,):
+    else:
+        shape = tuple(lengths.shape)
+    if shape != (m,):
         raise ValueError(
-            f"{fname}: lengths must have shape (m,) = ({m},), one per example; "
-            f"got {tuple(lengths.shape)}"
+            f"{fname}: lengths must have shape (m,) = ({m},), one per example; got {shape}"
         )
-    low, high = int(xp.min(lengths)), int(xp.max(lengths))
+    values = to_list(lengths)
+    low, high = min(values), max(values)
     if low < 1 or high > T:
         raise ValueError(
             f"{fname}: lengths must lie in 1..T_x = 1..{T}; got values from {low} to {high}"
         )
-    return lengths
+    return Lengths(values, m, T, xp, like)
 
 
 def _namespace(fname, arrays):

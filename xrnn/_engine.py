@@ -1,17 +1,55 @@
-"""The time loop's machinery, shared by every cell type.
+"""The engine: one time loop for every cell, forward and backward.
 
-- Storage is time-major: a sequence's arrays are ``(T, m, width)``, so that step ``t`` is one
-  contiguous ``(m, width)`` block, and all steps together are one ``(T*m, width)`` matrix for
-  the products done once per sequence.
-- :func:`put` is the engine's only write into an existing array. An immutable backend (JAX) can
-  swap it for array-api-extra's ``at(buf)[index].set(value)`` without touching the cell math.
-  In-place operators (``+=``, ``*=``) only ever update the array a name holds, never one that
-  another name sees, so that on an immutable backend they would merely rebind the name.
-- :func:`chunks` splits a step's elementwise work into batch rows: on a CPU into pieces that fit
-  a core's cache (a step's arrays are then read from cache, not memory, pass after pass); on an
-  accelerator into one piece.
-- :class:`Steps` is the list of per-step caches in the seed's format, built as views of the
-  engine's buffers, which it keeps for the backward pass.
+A cell (:class:`xrnn._cell.Cell`) brings its weights in the engine's layout ``w`` and one step,
+forward beside backward; the engine does everything else, once: the products over all steps,
+the time loops, lengths, batch chunks, buffers and what a backward pass may overwrite.
+
+Buffers of one pass over a sequence (one layer, one direction), time-major: step ``t`` of every
+buffer is one contiguous ``(m, width)`` block of rows, one row per example.
+
+=========  ===============  ==================================================================
+buffer     shape            holds
+=========  ===============  ==================================================================
+``x``      ``(n_x, m, T)``  the input as the course lays it out (reversed within each length
+                            for the reverse direction); :func:`time_major` makes it ``X``, the
+                            ``(T*m, n_x)`` matrix of all steps' rows
+``S[i]``   ``(T+1, m, n)``  state ``i`` (``a``, then ``c`` for the LSTM): ``S[i][0]`` the
+                            initial state, ``S[i][t+1]`` the state after step ``t``; zero past
+                            each example's length. ``S[0][1:]`` is the output ``a``
+``Z``      ``(T, m, G)``    forward: ``zx = x Wx^T + b``, the input's share of every step's
+                            pre-activations, one product for all steps; step ``t`` then keeps
+                            its gates there (the first value it saves, when as wide as ``zx``).
+                            Backward: ``dJ/dzx`` of step ``t``, written over what step ``t``
+                            saved there
+``V[j]``   ``(T, m, w_j)``  the other values the steps save (the LSTM's ``tanh(c)``)
+``DH``     ``(T, m, H)``    backward, for cells whose ``zh`` is not simply added to ``zx``
+                            (the GRU's reset-after form): ``dJ/dzh``
+``dS[i]``  ``(m, n)``       backward: the gradient reaching state ``i`` after step ``t``
+=========  ===============  ==================================================================
+
+How step ``t`` flows::
+
+    forward    zh = S[0][t] Wh^T                                 one product, all rows
+               for each chunk of rows:
+                   S[:][t+1], saved = step(w, Z[t], zh, S[:][t])
+                   Z[t], V[:][t]    = saved
+    backward   d = (dS[0] + da[t], dS[1], ...)
+               for each chunk of rows:
+                   dzx, dzh, dprev = step_backward(w, S[:][t], S[:][t+1], saved, d)
+                   Z[t], DH[t]     = dzx, dzh
+               dS[0] = dprev[0] + dzh Wh;  dS[i] = dprev[i]       one product, all rows
+    then       dWx = dZ^T X,  db = sum(dZ),  dx = dZ Wx,  dWh = dH^T S[0][:T]
+               (products over all steps) and the cell's own ``weight_grads``
+
+Lengths (:class:`xrnn._lengths.Lengths`): sorted longest first, step ``t`` computes only the
+first ``running[t]`` rows, like PyTorch's packed sequences; in any other order every step
+computes all rows and keeps, where the masks are false, zero states forward and the gradients
+that were there backward. The reverse direction reads each example from its own last step
+back: its input is reversed within each length, and its outputs and gradients back again.
+
+The loop runs behind :func:`scan`, a small driver (step function, carry, inputs, direction)
+that a backend with a loop of its own (``jax.lax.scan``) can replace without touching a cell.
+Every write into a buffer is ``A = put(A, index, value)``, in place where the backend allows.
 """
 
 import itertools
@@ -19,117 +57,190 @@ import math
 
 from array_api_compat import device
 
+from ._arrays import put, time_major
+from ._lengths import Lengths
 from .activations import _softmax
 
-__all__ = [
-    "Steps",
-    "active",
-    "bias",
-    "chunks",
-    "dx",
-    "final",
-    "masks",
-    "outputs",
-    "put",
-    "recurrent_bias_grads",
-    "time_major",
-]
+__all__ = ["CACHE_BYTES", "Tape", "backward", "chunks", "forward", "outputs", "replay", "scan"]
 
 CACHE_BYTES = 1 << 18  # one chunk's widest array: a quarter of a typical per-core L2 cache
 
 
-def bias(p, key):
-    """The bias ``p[key]``, plus the recurrent bias ``p[key + "a"]`` where there is one.
+class Tape:
+    """What a forward pass keeps for its backward: the cell, the stacked weights ``w`` it used
+    (new arrays, so that the parameters may change afterwards), its input ``x``, the lengths,
+    the direction and the buffers ``S``, ``Z``, ``V`` of the legend above.
 
-    PyTorch keeps two biases per gate, one on the input's side and one on the state's; the
-    optional ``a`` keys carry the second, so that its weights convert exactly both ways.
+    The one rule for spending: a backward pass writes its gradients over ``Z``; when ``Z`` holds
+    gates the backward reads (``gated``), the tape is spent before anything is written, so that
+    a second backward pass, or one after a failed pass, is refused instead of reading
+    gradients as gates.
     """
-    return p[key] + p[key + "a"] if key + "a" in p else p[key]
+
+    def __init__(self, cell, w, x, lengths, reverse, S, Z, V, gated):
+        self.cell, self.w, self.x, self.lengths, self.reverse = cell, w, x, lengths, reverse
+        self.S, self.Z, self.V, self.gated = S, Z, V, gated
+        self.spent = False
+
+    def output(self):
+        """The output ``a`` of every step, ``(T, m, n)``, in the input's time order."""
+        A = self.S[0][1:, ...]
+        return self.lengths.reverse(A) if self.reverse else A
+
+    def finals(self):
+        """Each example's states after its own last step, rows ``(m, n)``."""
+        return tuple(self.lengths.final(S) for S in self.S)
 
 
-def recurrent_bias_grads(grads, p, keys):
-    """``grads`` with ``d{key}a``, equal to ``d{key}``, for each optional recurrent bias."""
-    return {**grads, **{f"d{k}a": grads[f"d{k}"] for k in keys if k + "a" in p}}
+def scan(f, carry, xs, reverse=False):
+    """The time loop: ``carry = f(carry, x)`` for each ``x`` of ``xs``, the last first with
+    ``reverse``; returns the last carry."""
+    for x in reversed(xs) if reverse else xs:
+        carry = f(carry, x)
+    return carry
 
 
-def put(buf, index, value):
-    """``buf[index] = value``; returns ``buf``."""
-    buf[index] = value
-    return buf
+def forward(cell, w, x, states0, lengths, *, reverse=False, xp):
+    """Run ``cell`` over ``x (n_x, m, T)`` from the initial states ``states0`` (rows
+    ``(m, n)``, one per state): a :class:`Tape`."""
+    if reverse:
+        x = xp.permute_dims(lengths.reverse(xp.permute_dims(x, (2, 1, 0))), (2, 1, 0))
+    _, m, T = x.shape
+    n = states0[0].shape[1]
+    Z = _project(x, w, xp)
+    G = Z.shape[2]
+    S = tuple(put(_empty((T + 1, m, n), x, xp), (0, ...), s) for s in states0)
+    M = lengths.step_masks
+    Wh_T = w["Wh"].T
+
+    def body(carry, step):
+        S, Z, V, gated = carry
+        t, k = step
+        zh = S[0][t, :k, :] @ Wh_T
+        for rows in chunks(zh, G, xp):
+            prev = tuple(s[t, rows, :] for s in S)
+            state, saved = cell.step(w, Z[t, rows, :], zh[rows, :], prev, xp=xp)
+            if M is not None:
+                state = tuple(xp.where(M[t, rows, :], v, 0.0) for v in state)
+            S = tuple(put(s, (t + 1, rows, ...), v) for s, v in zip(S, state, strict=True))
+            if V is None:  # the first step: what the cell saves, and where
+                gated = bool(saved) and saved[0].shape[1] == G
+                V = tuple(_empty((T, m, v.shape[1]), x, xp) for v in saved[int(gated) :])
+            if gated:
+                Z = put(Z, (t, rows, ...), saved[0])
+            V = tuple(
+                put(b, (t, rows, ...), v) for b, v in zip(V, saved[int(gated) :], strict=True)
+            )
+        if k < m:  # the examples that have ended output zeros
+            S = tuple(put(s, (t + 1, slice(k, None), ...), 0.0) for s in S)
+            V = tuple(put(v, (t, slice(k, None), ...), 0.0) for v in V)
+        return S, Z, V, gated
+
+    S, Z, V, gated = scan(body, (S, Z, None, False), list(enumerate(lengths.running)))
+    return Tape(cell, w, x, lengths, reverse, S, Z, V, gated)
 
 
-def time_major(a, xp):
-    """``a (width, m, T)`` as the ``(T*m, width)`` matrix whose rows are steps, then examples:
-    a view when ``a`` already has that memory layout, else one copy."""
-    width, m, T = a.shape
-    return xp.reshape(xp.permute_dims(a, (2, 1, 0)), (T * m, width))
+def backward(tape, da, dfinal=None, *, need_dx=True, xp):
+    """Gradients of a :class:`Tape`'s pass from ``da (n, m, T)``, those of the outputs, and
+    ``dfinal``, those of each example's final states (rows ``(m, n)``, or None for zeros):
+    ``(grads, dx, d0)``, the gradients of ``w``'s entries, of ``x`` (None without
+    ``need_dx``) and of the initial states (rows)."""
+    cell, w, S, V, lengths = tape.cell, tape.w, tape.S, tape.V, tape.lengths
+    tape.spent = tape.gated
+    T, m, G = tape.Z.shape
+    n = S[0].shape[2]
+    da = xp.permute_dims(da, (2, 1, 0))  # time-major (T, m, n)
+    if tape.reverse:
+        da = lengths.reverse(da)
+    da = xp.reshape(xp.reshape(da, (T * m, n)), (T, m, n))  # contiguous steps (one copy)
+    M = lengths.step_masks
+    Wh = w["Wh"]
+    H = Wh.shape[0]
+    dfinal = dfinal or (None,) * len(S)
+    dS = tuple(_zeros((m, n), da, xp) if d is None else d for d in dfinal)
+
+    def body(carry, step):
+        dS, Z, DH = carry
+        t, k = step
+        d = (dS[0][:k, :] + da[t, :k, :], *(v[:k, :] for v in dS[1:]))
+        parts = []
+        for rows in chunks(d[0], G, xp):
+            prev = tuple(s[t, rows, :] for s in S)
+            state = tuple(s[t + 1, rows, :] for s in S)
+            saved = ((Z[t, rows, :],) if tape.gated else ()) + tuple(v[t, rows, :] for v in V)
+            dzx, dzh, dprev = cell.step_backward(
+                w, prev, state, saved, tuple(v[rows, :] for v in d), xp=xp
+            )
+            if M is not None:
+                dzx = xp.where(M[t, rows, :], dzx, 0.0)
+                dzh = None if dzh is None else xp.where(M[t, rows, :], dzh, 0.0)
+            Z = put(Z, (t, rows, ...), dzx)
+            if dzh is not None:
+                DH = _empty((T, m, H), dzh, xp) if DH is None else DH
+                DH = put(DH, (t, rows, ...), dzh)
+            parts.append(dprev)
+        if k < m:  # the examples that have ended: no gradient; theirs pass through
+            Z = put(Z, (t, slice(k, None), ...), 0.0)
+            DH = None if DH is None else put(DH, (t, slice(k, None), ...), 0.0)
+        dzh = Z[t, :k, :H] if DH is None else DH[t, :k, :]
+        new = []
+        for i, old in enumerate(dS):
+            pieces = [p[i] for p in parts if p[i] is not None]
+            v = pieces[0] if len(pieces) == 1 else xp.concat(pieces) if pieces else None
+            if i == 0:
+                v = dzh @ Wh if v is None else v + dzh @ Wh
+            elif v is None:
+                v = _zeros((k, n), old, xp)
+            new.append(_passed(v, old, t, M, xp))
+        return tuple(new), Z, DH
+
+    dS, Z, DH = scan(body, (dS, tape.Z, None), list(enumerate(lengths.running)), reverse=True)
+    dZ = xp.reshape(Z, (T * m, G))
+    dH = dZ[:, :H] if DH is None else xp.reshape(DH, (T * m, H))
+    grads = {"Wx": dZ.T @ time_major(tape.x, xp), "b": xp.sum(dZ, axis=0)}
+    grads["Wh"] = dH.T @ xp.reshape(S[0][:T, ...], (T * m, n))
+    if cell.weight_grads is not None:
+        grads.update(cell.weight_grads(w, dZ, dH, S, V, xp=xp))
+    dx = None
+    if need_dx:
+        dx = xp.reshape(dZ @ w["Wx"], (T, m, w["Wx"].shape[1]))
+        dx = xp.permute_dims(lengths.reverse(dx) if tape.reverse else dx, (2, 1, 0))
+    if tape.spent:  # nothing in it can be used again: let its memory go
+        tape.S = tape.Z = tape.V = None
+    else:
+        tape.Z = Z
+    return grads, dx, dS
 
 
-def outputs(A, Wy, by, xp, M=None):
+def replay(cell, w, x, prev, last, *, xp):
+    """The :class:`Tape` of steps whose states are known (caches built by hand): ``prev`` the
+    states before each step, ``(T, m, n)`` each, and ``last`` those after the last step, rows
+    ``(m, n)``; what each step saves is recomputed by the cell's step, all steps at once."""
+    _, m, T = x.shape
+    n = prev[0].shape[2]
+    S = tuple(xp.concat([p, xp.expand_dims(q, axis=0)]) for p, q in zip(prev, last, strict=True))
+    Z = _project(x, w, xp)
+    G = Z.shape[2]
+    rows = tuple(xp.reshape(p, (T * m, n)) for p in prev)
+    zh = rows[0] @ w["Wh"].T
+    _, saved = cell.step(w, xp.reshape(Z, (T * m, G)), zh, rows, xp=xp)
+    gated = bool(saved) and saved[0].shape[1] == G
+    if gated:
+        Z = xp.reshape(saved[0], (T, m, G))
+    V = tuple(xp.reshape(v, (T, m, v.shape[1])) for v in saved[int(gated) :])
+    return Tape(cell, w, x, Lengths(None, m, T, xp, x), False, S, Z, V, gated)
+
+
+def outputs(A, Wy, by, masks, xp):
     """``y = softmax(Wy a + by)`` of every step at once, from ``A (T, m, n_a)``: ``(n_y, m, T)``;
-    zero where the masks ``M (T, m, 1)`` are false."""
+    zero where the masks ``(T, m, 1)`` are false."""
     T, m, n = A.shape
     z = xp.reshape(A, (T * m, n)) @ Wy.T
     z += by.T
     y = xp.reshape(_softmax(z, xp, axis=1, overwrite=True), (T, m, Wy.shape[0]))
-    if M is not None:
-        y = xp.where(M, y, 0.0)
+    if masks is not None:
+        y = xp.where(masks, y, 0.0)
     return xp.permute_dims(y, (2, 1, 0))
-
-
-def dx(dZ, Wx, T, m, xp):
-    """``dJ/dx (n_x, m, T)`` from the pre-activations' gradients ``dZ (T*m, G)`` of all steps
-    and the input weights ``Wx (G, n_x)``: one product. (The caller frees its copy of ``x``
-    first: the two are never held at once.)"""
-    return xp.permute_dims(xp.reshape(dZ @ Wx, (T, m, Wx.shape[1])), (2, 1, 0))
-
-
-def masks(lengths, T, xp):
-    """``(T, m, 1)`` boolean masks, true where step ``t`` is within example ``j``'s length;
-    None without lengths."""
-    if lengths is None:
-        return None
-    steps = xp.reshape(xp.arange(T, dtype=lengths.dtype, device=device(lengths)), (T, 1, 1))
-    return xp.reshape(lengths, (1, -1, 1)) > steps
-
-
-def active(lengths, m, T, xp, dtype):
-    """``(K, F, M)``: how many examples step ``t`` computes, ``K[t]``, and the ``(T, m, 1)``
-    masks of what lies past the lengths among them, as floats ``F`` and booleans ``M``, or None.
-
-    With ``lengths`` sorted longest first (as :func:`xrnn.data.batches` yields them), the
-    examples still running at step ``t`` are the first ``K[t]``: each step computes only those,
-    as PyTorch's packed sequences do, and needs no masks. Otherwise every step computes all
-    ``m`` examples and masks those past their length (multiplying by the float masks zeroes
-    in place, cheaper than a ``where``).
-    """
-    if lengths is None:
-        return [m] * T, None, None
-    M = masks(lengths, T, xp)
-    if m == 1 or bool(xp.all(lengths[:-1] >= lengths[1:])):
-        running = xp.sum(xp.astype(M[:, :, 0], lengths.dtype), axis=1)
-        return [int(running[t]) for t in range(T)], None, None
-    return [m] * T, xp.astype(M, dtype), M
-
-
-def passed(new, old, t, M, xp):
-    """The gradient reaching the states before step ``t``, ``(m, n)``: ``new`` where the step
-    ran, and ``old``, the gradient after it, for the examples past their length: those beyond
-    the ``new.shape[0]`` the step computed (lengths sorted), or those ``M`` masks."""
-    if M is not None:
-        return xp.where(M[t, ...], new, old)
-    k = new.shape[0]
-    return new if k == old.shape[0] else xp.concat([new, old[k:, :]], axis=0)
-
-
-def final(S, lengths, xp):
-    """Each example's state after its own last step, from ``S (T+1, m, n)`` (``S[0]`` the
-    initial state): ``S[T]``, or with ``lengths`` row ``j`` of ``S[lengths[j]]``."""
-    if lengths is None:
-        return S[-1, ...]
-    T1, m, n = S.shape
-    rows = lengths * m + xp.arange(m, dtype=lengths.dtype, device=device(lengths))
-    return xp.take(xp.reshape(S, (T1 * m, n)), rows, axis=0)
 
 
 def chunks(a, width, xp):
@@ -146,18 +257,27 @@ def chunks(a, width, xp):
     return [slice(lo, hi) for lo, hi in itertools.pairwise(edges)]
 
 
-class Steps(list):
-    """The per-step caches of a sequence, in the seed's format, as views of the engine's
-    buffers (``self.buffers``), which the backward pass reads directly.
+def _project(x, w, xp):
+    """``Z (T, m, G)``: ``zx = x Wx^T + b`` of every step, one product."""
+    _, m, T = x.shape
+    Z = time_major(x, xp) @ w["Wx"].T
+    Z += w["b"]
+    return xp.reshape(Z, (T, m, Z.shape[1]))
 
-    A backward pass that reuses the buffers' memory marks them ``spent`` and empties the list.
-    """
 
-    def __init__(self, steps, buffers):
-        super().__init__(steps)
-        self.buffers = buffers
-        self.spent = False
+def _passed(new, old, t, M, xp):
+    """The gradient reaching a state before step ``t``, ``(m, n)``: ``new`` where the step ran,
+    and ``old``, the gradient after it, for the examples past their length: those beyond the
+    ``new.shape[0]`` the step computed (lengths sorted), or those the masks ``M`` leave out."""
+    if M is not None:
+        return xp.where(M[t, ...], new, old)
+    k = new.shape[0]
+    return new if k == old.shape[0] else xp.concat([new, old[k:, :]], axis=0)
 
-    def spend(self):
-        self.buffers, self.spent = None, True
-        self.clear()
+
+def _empty(shape, like, xp):
+    return xp.empty(shape, dtype=like.dtype, device=device(like))
+
+
+def _zeros(shape, like, xp):
+    return xp.zeros(shape, dtype=like.dtype, device=device(like))

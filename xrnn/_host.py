@@ -4,6 +4,7 @@ standard does not have.
 - Random numbers: a seeded ``numpy.random.Generator`` draws initial weights, shuffles batches
   and samples characters, so that a seed gives the same run on every backend.
 - Files: the ``.npz`` format of checkpoints.
+- Transfers to the host: an array's values as Python numbers, in one copy.
 
 What comes from here reaches the compute code only through ``xp.asarray`` in the caller's
 namespace, dtype and device; the compute code never sees NumPy.
@@ -18,6 +19,7 @@ __all__ = [
     "generator",
     "permutation",
     "read_npz",
+    "to_list",
     "to_numpy",
     "write_npz",
 ]
@@ -44,6 +46,12 @@ def to_numpy(a):
         return np.from_dlpack(a)  # the CPU arrays of any library
     except (BufferError, TypeError, ValueError, RuntimeError):
         return np.asarray(array_api_compat.to_device(a, "cpu"))  # CuPy, torch on a GPU
+
+
+def to_list(a):
+    """The values of a list, a tuple or a 1-D array of any namespace and device as a list of
+    Python numbers: one transfer to the host."""
+    return list(a) if isinstance(a, list | tuple) else to_numpy(a).tolist()
 
 
 def categorical(rng, logits, temperature=1.0, top_k=None):

@@ -3,10 +3,13 @@
 Every activation is built on one exponential, ``logistic(u) = 1 / (1 + exp(u))``, with ``u``
 clipped where ``exp`` would overflow: ``sigmoid(z) = logistic(-z)`` and
 ``tanh(z) = 2 logistic(-2z) - 1``. (On a CPU, ``exp`` is several times faster than ``tanh``.)
+The private helpers are the cells' named activations and the derivatives their backward
+passes go through.
 """
 
 import math
 
+from ._arrays import put
 from ._checks import check
 
 __all__ = ["sigmoid", "softmax"]
@@ -33,12 +36,38 @@ def _logistic(u, xp):
     return 1 / e
 
 
+def _sigmoid(z, xp):
+    return _logistic(-z, xp)
+
+
 def _tanh(z, xp):
     e = xp.exp(xp.minimum(z * -2, math.log(xp.finfo(z.dtype).max) - 1))
     e += 1
     t = 2 / e
     t -= 1  # tanh(z) = 2 / (1 + exp(-2z)) - 1
     return t
+
+
+def _sigmoid_tanh(z, k, xp):
+    """``z (rows, w)``'s first ``k`` columns through the sigmoid and the others through tanh,
+    with one ``exp`` for all: the columns are scaled by -1 and -2 so that ``logistic`` gives
+    ``sigmoid(z)`` and ``sigmoid(2z)``, and ``tanh(z) = 2 sigmoid(2z) - 1``."""
+    u = -z
+    u = put(u, (slice(None), slice(k, None)), u[:, k:] * 2)
+    s = _logistic(u, xp)
+    t = 2 * s[:, k:]
+    t -= 1
+    return put(s, (slice(None), slice(k, None)), t)
+
+
+def _through_sigmoid(d, s):
+    """``d * sigmoid'(z)`` from ``s = sigmoid(z)``: ``d * s (1 - s)``."""
+    return d * ((1 - s) * s)
+
+
+def _through_tanh(d, t):
+    """``d * tanh'(z)`` from ``t = tanh(z)``: ``d (1 - t^2)``."""
+    return d - d * (t * t)
 
 
 def _softmax(z, xp, axis=0, overwrite=False):

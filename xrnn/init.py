@@ -5,8 +5,9 @@ The array API has no random numbers: they come from a seeded ``numpy.random.Gene
 and device.
 """
 
+from ._cell import CELLS
 from ._host import default_namespace, generator
-from .layers import CELLS, suffix
+from .layers import suffix
 
 __all__ = ["init_parameters"]
 

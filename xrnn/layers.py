@@ -25,12 +25,20 @@ example from its own last step back.
 """
 
 from collections.abc import Mapping
-from typing import NamedTuple
 
-from . import _engine, gru, lstm, rnn
+from array_api_compat import device
+
+from . import _engine
+from ._cell import grads_by_key, stack_weights
 from ._checks import check, check_lengths
+from .gru import CELL as GRU
+from .gru import form
+from .lstm import CELL as LSTM
+from .rnn import CELL as RNN
 
 __all__ = [
+    "backward",
+    "forward",
     "gru_layers",
     "gru_layers_backward",
     "lstm_layers",
@@ -39,75 +47,7 @@ __all__ = [
     "rnn_layers_backward",
 ]
 
-
-class _Cell(NamedTuple):
-    name: str
-    weights: dict  # key -> dims, with "IN" for the layer's input width
-    optional: dict
-    states: tuple  # names of the state arrays: ("a",) or ("a", "c")
-    forward: object  # (x, states0, p, lengths, xp, reset_after) -> (A, finals, buffers)
-    backward: object  # (da, dfinals, buffers, x, p, lengths, xp, reset_after, need_dx) -> grads
-
-
-def _rnn_forward(x, s0, p, lengths, xp, reset_after):
-    A, final = rnn._forward(x, s0[0], p, lengths, xp)
-    return A, (final,), (A,)
-
-
-def _rnn_backward(da, dfinal, buffers, x, p, lengths, xp, reset_after, need_dx):
-    (A,) = buffers
-    return rnn._backward(da, dfinal[0], A[:-1, ...], A[1:, ...], x, p, lengths, xp, need_dx)
-
-
-def _lstm_forward(x, s0, p, lengths, xp, reset_after):
-    A, C, R, TC = lstm._forward(x, s0[0], s0[1], p, lengths, xp)
-    finals = (_engine.final(A, lengths, xp), _engine.final(C, lengths, xp))
-    return A, finals, (A, C, R, TC)
-
-
-def _lstm_backward(da, dfinal, buffers, x, p, lengths, xp, reset_after, need_dx):
-    A, C, R, TC = buffers
-    return lstm._backward(da, *dfinal, A[:-1, ...], C[:-1, ...], R, TC, lengths, x, p, xp, need_dx)
-
-
-def _gru_forward(x, s0, p, lengths, xp, reset_after):
-    A, G, E = gru._forward(x, s0[0], p, reset_after, lengths, xp)
-    return A, (_engine.final(A, lengths, xp),), (A, G, E)
-
-
-def _gru_backward(da, dfinal, buffers, x, p, lengths, xp, reset_after, need_dx):
-    A, G, E = buffers
-    return gru._backward(da, dfinal[0], A[:-1, ...], G, E, lengths, x, p, reset_after, xp, need_dx)
-
-
-_W = ("n_a", "n_a+IN")
 _B = ("n_a", 1)
-CELLS = {
-    "rnn": _Cell(
-        "rnn",
-        {"Wax": ("n_a", "IN"), "Waa": ("n_a", "n_a"), "ba": _B},
-        rnn.OPTIONAL,
-        ("a",),
-        _rnn_forward,
-        _rnn_backward,
-    ),
-    "lstm": _Cell(
-        "lstm",
-        {**{f"W{g}": _W for g in "fico"}, **{f"b{g}": _B for g in "fico"}},
-        lstm.OPTIONAL,
-        ("a", "c"),
-        _lstm_forward,
-        _lstm_backward,
-    ),
-    "gru": _Cell(
-        "gru",
-        {**{f"W{g}": _W for g in "urc"}, **{f"b{g}": _B for g in "urc"}},
-        gru.OPTIONAL,
-        ("a",),
-        _gru_forward,
-        _gru_backward,
-    ),
-}
 
 
 def suffix(layer, direction):
@@ -117,8 +57,8 @@ def suffix(layer, direction):
 
 def rnn_layers(x, parameters, *, num_layers=1, bidirectional=False, a0=None, lengths=None):
     """Stacked (and bidirectional) RNN layers: ``a (D n_a, m, T_x)``, ``a_n`` and a cache."""
-    a, (a_n,), cache = _forward(
-        CELLS["rnn"], "rnn_layers", x, parameters, num_layers, bidirectional, {"a0": a0}, lengths
+    a, (a_n,), cache = forward(
+        RNN, "rnn_layers", x, parameters, num_layers, bidirectional, {"a0": a0}, lengths
     )
     return a, a_n, cache
 
@@ -126,15 +66,15 @@ def rnn_layers(x, parameters, *, num_layers=1, bidirectional=False, a0=None, len
 def rnn_layers_backward(da, cache, da_n=None, *, need_dx=True):
     """Gradients of :func:`rnn_layers` from ``da`` (every step) and ``da_n`` (final states);
     ``need_dx=False`` skips ``dx``, the input's."""
-    return _backward("rnn_layers_backward", da, cache, {"da_n": da_n}, need_dx)
+    return backward("rnn_layers_backward", da, cache, {"da_n": da_n}, need_dx)
 
 
 def lstm_layers(
     x, parameters, *, num_layers=1, bidirectional=False, a0=None, c0=None, lengths=None
 ):
     """Stacked (and bidirectional) LSTM layers: ``a (D n_a, m, T_x)``, ``(a_n, c_n)``, cache."""
-    a, finals, cache = _forward(
-        CELLS["lstm"],
+    a, finals, cache = forward(
+        LSTM,
         "lstm_layers",
         x,
         parameters,
@@ -149,23 +89,23 @@ def lstm_layers(
 def lstm_layers_backward(da, cache, da_n=None, dc_n=None, *, need_dx=True):
     """Gradients of :func:`lstm_layers` from ``da`` (every step) and ``da_n``, ``dc_n``;
     ``need_dx=False`` skips ``dx``, the input's."""
-    return _backward("lstm_layers_backward", da, cache, {"da_n": da_n, "dc_n": dc_n}, need_dx)
+    return backward("lstm_layers_backward", da, cache, {"da_n": da_n, "dc_n": dc_n}, need_dx)
 
 
 def gru_layers(
     x, parameters, *, num_layers=1, bidirectional=False, reset_after=False, a0=None, lengths=None
 ):
     """Stacked (and bidirectional) GRU layers: ``a (D n_a, m, T_x)``, ``a_n`` and a cache."""
-    a, (a_n,), cache = _forward(
-        CELLS["gru"],
-        "gru_layers",
-        x,
-        parameters,
-        num_layers,
-        bidirectional,
-        {"a0": a0},
-        lengths,
-        reset_after,
+    fname = "gru_layers"
+    given = parameters if isinstance(parameters, Mapping) else {}
+    if not reset_after and any(k.startswith("bca_") for k in given):
+        raise ValueError(
+            f"{fname}: parameters has 'bca_...' keys, the recurrent biases of the "
+            f"reset-after form; pass reset_after=True, or drop them"
+        )
+    extra = form(fname, {}, reset_after)
+    a, (a_n,), cache = forward(
+        GRU, fname, x, parameters, num_layers, bidirectional, {"a0": a0}, lengths, extra
     )
     return a, a_n, cache
 
@@ -173,87 +113,83 @@ def gru_layers(
 def gru_layers_backward(da, cache, da_n=None, *, need_dx=True):
     """Gradients of :func:`gru_layers` from ``da`` (every step) and ``da_n`` (final states);
     ``need_dx=False`` skips ``dx``, the input's."""
-    return _backward("gru_layers_backward", da, cache, {"da_n": da_n}, need_dx)
+    return backward("gru_layers_backward", da, cache, {"da_n": da_n}, need_dx)
 
 
-def _forward(
-    cell, fname, x, parameters, num_layers, bidirectional, states0, lengths, reset_after=False
-):
+def forward(cell, fname, x, parameters, num_layers, bidirectional, states0, lengths, extra=None):
+    """Layers of ``cell``: the last layer's outputs ``(D n_a, m, T_x)``, the final states
+    ``(num_layers * D, n_a, m)`` (one array per state) and the cache. ``states0`` maps ``a0``
+    (and ``c0``) to the initial states or None; ``extra`` adds keys and dims to every layer's
+    parameters (the GRU's ``bca``)."""
     if not isinstance(num_layers, int) or isinstance(num_layers, bool) or num_layers < 1:
         raise ValueError(f"{fname}: num_layers must be a positive int; got {num_layers!r}")
     if not isinstance(bidirectional, bool):
         raise TypeError(f"{fname}: bidirectional must be True or False; got {bidirectional!r}")
     D = 2 if bidirectional else 1
-    xp, sizes = _check(cell, fname, x, parameters, num_layers, D, states0, reset_after)
+    extra = extra or {}
+    xp, sizes = _check(cell, fname, x, parameters, num_layers, D, states0, extra)
     n, m, T = sizes["n_a"], sizes["m"], sizes["T_x"]
     lengths = check_lengths(fname, lengths, m, T, xp, x)
-    zeros = xp.zeros((num_layers * D, n, m), dtype=x.dtype, device=_engine.device(x))
+    zeros = xp.zeros((num_layers * D, n, m), dtype=x.dtype, device=device(x))
     S0 = [zeros if states0[f"{s}0"] is None else states0[f"{s}0"] for s in cell.states]
     finals, layers, inp = [[] for _ in cell.states], [], x
     for k in range(num_layers):
-        outputs, runs = [], []
+        outputs, tapes = [], []
         for d in range(D):
-            p = _parameters(cell, parameters, k, d, reset_after)
-            xin = inp if d == 0 else _reverse(inp, lengths, xp)
-            A, fin, buffers = cell.forward(
-                xin, tuple(S[k * D + d, ...] for S in S0), p, lengths, xp, reset_after
-            )
-            outputs.append(A[1:, ...] if d == 0 else _reverse_tm(A[1:, ...], lengths, xp))
-            runs.append((xin, p, buffers))
-            for f, v in zip(finals, fin, strict=True):
+            w = stack_weights(cell, _parameters(cell, parameters, k, d, extra), xp)
+            first = tuple(S[k * D + d, ...].T for S in S0)
+            tape = _engine.forward(cell, w, inp, first, lengths, reverse=d == 1, xp=xp)
+            outputs.append(tape.output())
+            tapes.append(tape)
+            for f, v in zip(finals, tape.finals(), strict=True):
                 f.append(v.T)
-        layers.append(runs)
+        layers.append(tapes)
         out = outputs[0] if D == 1 else xp.concat(outputs, axis=2)  # (T, m, D n)
         inp = xp.permute_dims(out, (2, 1, 0))
-    cache = {
-        "cell": cell.name,
-        "layers": layers,
-        "lengths": lengths,
-        "sizes": (n, m, T, D),
-        "reset_after": reset_after,
-        "spent": False,
-        "xp": xp,
-    }
+    cache = {"cell": cell, "layers": layers, "sizes": (n, m, T, D), "xp": xp}
     return inp, tuple(xp.stack(f) for f in finals), cache
 
 
-def _backward(fname, da, cache, dfinals, need_dx=True):
+def backward(fname, da, cache, dfinals, need_dx=True):
+    """Gradients of :func:`forward` from ``da`` and ``dfinals``, which maps ``da_n`` (and
+    ``dc_n``) to the final states' gradients or None."""
     if not isinstance(cache, dict) or "layers" not in cache:
         raise TypeError(
             f"{fname}: cache must be the cache that the layers' forward pass "
             f"returns; got {type(cache).__name__}"
         )
-    if cache["spent"]:
+    tapes = [tape for layer in cache["layers"] or () for tape in layer]
+    if cache["layers"] is None or any(tape.spent for tape in tapes):
         raise ValueError(
             f"{fname}: cache was spent by an earlier backward pass, which reused "
             f"its memory for the gradients; run the forward pass again"
         )
-    cell, xp, lengths = CELLS[cache["cell"]], cache["xp"], cache["lengths"]
+    cell, xp = cache["cell"], cache["xp"]
     n, m, T, D = cache["sizes"]
     L = len(cache["layers"])
     arrays = {"da": (da, (D * n, m, T))}
     arrays.update({k: (v, (L * D, n, m)) for k, v in dfinals.items() if v is not None})
+    arrays["the forward pass's x"] = (tapes[0].x, None)
     check(fname, arrays)
+    for tape in tapes:  # spent before any is written over, should a pass fail half-way
+        tape.spent = tape.gated
     grads, dstates = {}, {s: [None] * (L * D) for s in cell.states}
     for k in reversed(range(L)):
         dinp = None
-        for d, (xin, p, buffers) in enumerate(cache["layers"][k]):
+        for d, tape in enumerate(cache["layers"][k]):
             dfin = tuple(_row(dfinals[f"d{s}_n"], k * D + d) for s in cell.states)
-            da_d = da[d * n : (d + 1) * n, :, :]
-            if d:
-                da_d = _reverse(da_d, lengths, xp)
-            g = cell.backward(
-                da_d, dfin, buffers, xin, p, lengths, xp, cache["reset_after"], need_dx or k > 0
+            g, dx, d0 = _engine.backward(
+                tape, da[d * n : (d + 1) * n, ...], dfin, need_dx=need_dx or k > 0, xp=xp
             )
-            dx = g.pop("dx")
-            if d and dx is not None:
-                dx = _reverse(dx, lengths, xp)
             dinp = dx if dinp is None else dinp + dx
-            for s in cell.states:
-                dstates[s][k * D + d] = g.pop(f"d{s}0")
-            grads.update({f"{key}{suffix(k, d)}": v for key, v in g.items()})
+            for s, v in zip(cell.states, d0, strict=True):
+                dstates[s][k * D + d] = v.T
+            grads.update(
+                {f"{key}{suffix(k, d)}": v for key, v in grads_by_key(cell, g, tape.w, xp).items()}
+            )
         da = dinp
-    cache["spent"], cache["layers"] = True, None
+    if any(tape.spent for tape in tapes):
+        cache["layers"] = None
     dx = {"dx": da} if need_dx else {}
     return {**dx, **{f"d{s}0": xp.stack(v) for s, v in dstates.items()}, **grads}
 
@@ -263,26 +199,21 @@ def _row(a, i):
     return None if a is None else a[i, ...].T
 
 
-def _parameters(cell, parameters, k, d, reset_after):
+def _parameters(cell, parameters, k, d, extra):
     """The parameters of layer ``k``, direction ``d``, under the cell's own keys."""
     sfx = suffix(k, d)
-    keys = [*cell.weights, *cell.optional, *(["bca"] if reset_after else [])]
+    keys = [*cell.weights, *cell.optional, *extra]
     return {key: parameters[key + sfx] for key in keys if key + sfx in parameters}
 
 
-def _check(cell, fname, x, parameters, L, D, states0, reset_after):
+def _check(cell, fname, x, parameters, L, D, states0, extra):
     """Validate ``x``, the states and every layer's parameters; return ``(xp, sizes)``."""
     given = parameters if isinstance(parameters, Mapping) else {}
-    if cell.name == "gru" and not reset_after and any(k.startswith("bca_") for k in given):
-        raise ValueError(
-            f"{fname}: parameters has 'bca_...' keys, the recurrent biases of the "
-            f"reset-after form; pass reset_after=True, or drop them"
-        )
 
     def spec(k, d, width):
         sfx = suffix(k, d)
         own = {key[: -len(sfx)] for key in given if key.endswith(sfx)}
-        keys = {**cell.weights, **({"bca": _B} if reset_after else {})}
+        keys = {**cell.weights, **extra}
         keys.update({key: dims for key, dims in cell.optional.items() if key in own})
         return {key + sfx: tuple(_width(v, width) for v in dims) for key, dims in keys.items()}
 
@@ -300,28 +231,9 @@ def _check(cell, fname, x, parameters, L, D, states0, reset_after):
 
 
 def _width(dim, width):
-    """A dim of :data:`CELLS` with the layer's input width put in for ``IN``."""
+    """A dim of a cell's weights with the layer's input width put in for ``IN``."""
     if not isinstance(dim, str) or "IN" not in dim:
         return dim
     if dim == "IN":
         return width
     return dim.replace("IN", str(width))
-
-
-def _reverse(a, lengths, xp):
-    """``a (w, m, T)`` with each example's steps in reverse order, within its own length."""
-    return xp.permute_dims(_reverse_tm(xp.permute_dims(a, (2, 1, 0)), lengths, xp), (2, 1, 0))
-
-
-def _reverse_tm(a, lengths, xp):
-    """Time-major ``a (T, m, w)`` reversed in time, each example within its own length."""
-    if lengths is None:
-        return xp.flip(a, axis=0)
-    T, m, w = a.shape
-    t = xp.reshape(xp.arange(T, dtype=lengths.dtype, device=_engine.device(a)), (T, 1))
-    L = xp.reshape(lengths, (1, m))
-    src = xp.where(t < L, L - 1 - t, t)  # the step each one comes from
-    rows = src * m + xp.reshape(xp.arange(m, dtype=lengths.dtype, device=_engine.device(a)), (1, m))
-    return xp.reshape(
-        xp.take(xp.reshape(a, (T * m, w)), xp.reshape(rows, (T * m,)), axis=0), (T, m, w)
-    )

@@ -14,8 +14,8 @@ targets (class indices) ``(m, T_x)``. The log-sum-exp subtracts each column's ma
 import array_api_compat
 from array_api_compat import device
 
+from ._arrays import time_major
 from ._checks import check, check_lengths
-from ._engine import masks, time_major
 
 __all__ = ["output_backward", "output_forward", "softmax_cross_entropy"]
 
@@ -62,9 +62,10 @@ def softmax_cross_entropy(z, targets, lengths=None, reduction="mean"):
     xp, s = check(fname, {"z": (z, ("n_y", "m", "T_x"))})
     n_y, m, T = s["n_y"], s["m"], s["T_x"]
     _check_targets(fname, targets, xp, z, (m, T))
+    targets = xp.astype(targets, xp.int64)  # class indices of any integer dtype, no overflow
     lengths = check_lengths(fname, lengths, m, T, xp, z)
-    counted = None if lengths is None else xp.permute_dims(masks(lengths, T, xp)[:, :, 0], (1, 0))
-    classes = xp.reshape(xp.arange(n_y, dtype=targets.dtype, device=device(z)), (n_y, 1, 1))
+    counted = None if lengths.full else xp.permute_dims(lengths.masks[:, :, 0], (1, 0))
+    classes = xp.reshape(xp.arange(n_y, dtype=xp.int64, device=device(z)), (n_y, 1, 1))
     safe = targets if counted is None else xp.where(counted, targets, 0)
     low, high = int(xp.min(safe)), int(xp.max(safe))
     if low < 0 or high >= n_y:
@@ -85,7 +86,7 @@ def softmax_cross_entropy(z, targets, lengths=None, reduction="mean"):
         dz = xp.where(counted, dz, 0.0)
     loss = xp.sum(losses)
     if reduction == "mean":
-        count = m * T if lengths is None else int(xp.sum(lengths))
+        count = lengths.total
         loss = loss / count
         dz /= count
     return loss, dz

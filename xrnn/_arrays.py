@@ -1,0 +1,27 @@
+"""Two array helpers every module below the cells uses: the one write, and the time-major view."""
+
+import array_api_compat
+
+__all__ = ["put", "time_major"]
+
+
+def put(buf, index, value):
+    """``buf`` with ``buf[index] = value``: the one write into an existing array in xrnn, whose
+    result is always used (``A = put(A, index, value)``). In place where the array allows it;
+    a new array where it does not (JAX's, or a read-only NumPy array)."""
+    try:
+        buf[index] = value
+    except (TypeError, ValueError):
+        if array_api_compat.is_writeable_array(buf):
+            raise  # a real error: the value does not fit the index
+        import array_api_extra as xpx  # only immutable arrays need it
+
+        return xpx.at(buf, index).set(value)
+    return buf
+
+
+def time_major(a, xp):
+    """``a (width, m, T)`` as the ``(T*m, width)`` matrix whose rows are steps, then examples:
+    a view when ``a`` already has that memory layout, else one copy."""
+    width, m, T = a.shape
+    return xp.reshape(xp.permute_dims(a, (2, 1, 0)), (T * m, width))

@@ -15,7 +15,11 @@ Contenders, all through their public entry points, on the same inputs:
   gradients), benchmarks/seed_loop.py;
 - ``torch``: ``nn.LSTM`` / ``nn.RNN`` with the same weights: forward, output softmax, backward
   from ``da`` (autograd), when torch is installed;
-- ``xrnn-torch``: xrnn on torch CPU tensors.
+- ``xrnn-torch``: xrnn on torch CPU tensors;
+- ``base``: xrnn as it was at another git revision (``--baseline REV``), on the same inputs, to
+  measure a change in one run (``base/x`` = its time / xrnn's: at least 1 is no slower).
+
+``--only`` times some of them (``--only xrnn base``).
 
 Each time is the best of ``--repeat`` runs, the contenders taking turns. Thread counts are set
 for every contender alike (``--threads``). The machine's OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE,
@@ -32,8 +36,11 @@ if any(v in os.environ for v in _SLOW_BLAS):  # re-run without them, before NumP
     os.execve(sys.executable, [sys.executable, *sys.argv], env)
 
 import argparse  # noqa: E402
+import importlib  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 import tracemalloc  # noqa: E402
 
@@ -124,8 +131,20 @@ def make_problem(cell, size, dtype, seed=0):
     return prob
 
 
-def xrnn_run(cell, prob, lengths=True):
-    """fwd+bwd through xrnn's public functions, on whatever arrays ``prob`` holds."""
+def load_baseline(rev):
+    """The ``xrnn`` package as it was at the git revision ``rev``, imported as ``xrnn_base``
+    from a temporary folder."""
+    folder = tempfile.mkdtemp(prefix="xrnn-base-")
+    tar = subprocess.run(["git", "archive", rev, "xrnn"], capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", folder], input=tar.stdout, check=True)
+    os.rename(os.path.join(folder, "xrnn"), os.path.join(folder, "xrnn_base"))
+    sys.path.insert(0, folder)
+    return importlib.import_module("xrnn_base")
+
+
+def xrnn_run(cell, prob, lengths=True, xrnn=xrnn):
+    """fwd+bwd through xrnn's public functions (of the module ``xrnn``), on whatever arrays
+    ``prob`` holds."""
     x, a0, c0, p, da = (prob[k] for k in ("x", "a0", "c0", "p", "da"))
     if cell == "lstm2bi":
         _, _, cache = xrnn.lstm_layers(x, p, num_layers=2, bidirectional=True, a0=a0, c0=c0)
@@ -408,6 +427,8 @@ def run_cpu(args):
 def measure(cell, size, dtype, args, xp, torch):
     prob = make_problem(cell, size, dtype)
     fns = {"xrnn": lambda: xrnn_run(cell, prob)}
+    if args.base is not None:
+        fns["base"] = lambda: xrnn_run(cell, prob, xrnn=args.base)
     if CELLS[cell][2]:
         fns["seed"] = lambda: seed_run(cell, prob, xp)
     if cell in LENGTHS:
@@ -417,17 +438,19 @@ def measure(cell, size, dtype, args, xp, torch):
         tprob["p"] = {k: torch.as_tensor(v) for k, v in prob["p"].items()}
         fns["torch"] = torch_problem(cell, prob, torch)
         fns["xrnn-torch"] = lambda: xrnn_run(cell, tprob)
+    fns = {k: f for k, f in fns.items() if args.only is None or k in args.only}
     times = best(fns, args.repeat)
-    gemm = gemm_bound(cell, prob, xp, args.repeat)
     row = {
         "cell": cell,
         "size": size,
         "dtype": dtype,
         "shape": dict(zip(("n_x", "n_a", "m", "T"), SIZES[size], strict=True)),
         "ms": {k: 1e3 * v for k, v in times.items()},
-        "gemm_ms": {k: 1e3 * v for k, v in gemm.items()},
     }
-    row["ms"]["gemm"] = sum(row["gemm_ms"].values())
+    if args.only is None or "gemm" in args.only:
+        gemm = gemm_bound(cell, prob, xp, args.repeat)
+        row["gemm_ms"] = {k: 1e3 * v for k, v in gemm.items()}
+        row["ms"]["gemm"] = sum(row["gemm_ms"].values())
     if not args.no_memory:
         row["peak_mb"] = {k: peak_bytes(fns[k]) / 2**20 for k in ("xrnn", "seed") if k in fns}
     return row
@@ -442,11 +465,14 @@ def header(args, torch):
         f"threads: BLAS {args.threads}, torch {args.threads if torch else '-'} "
         f"(xrnn's elementwise work runs on one); repeat {args.repeat}, best time",
     ]
+    if args.baseline:
+        lines.append(f"base: xrnn at git revision {args.baseline}")
     if os.environ.get("XRNN_BENCH_UNSET"):
         lines.append(f"unset for this run: {os.environ['XRNN_BENCH_UNSET']}")
     cols = (
         f"{'cell':8} {'size':9} {'dtype':8} {'xrnn ms':>9} {'gemm ms':>9} {'x/gemm':>7} "
         f"{'seed/x':>7} {'torch/x':>7} {'xt/x':>6} {'MB x':>8} {'MB seed':>8} {'len/full':>8}"
+        f" {'base/x':>7}"
     )
     return "\n".join([*lines, "", cols])
 
@@ -460,10 +486,12 @@ def format_row(r):
     xt = f"{ms['xrnn'] / ms['xrnn-torch']:.2f}" if "xrnn-torch" in ms else "-"
     mem = r.get("peak_mb", {})
     full = f"{ms['xrnn'] / ms['full']:.2f}" if "full" in ms else "-"
+    gemm = ms.get("gemm", float("nan"))
     return (
-        f"{r['cell']:8} {r['size']:9} {r['dtype']:8} {ms['xrnn']:9.1f} {ms['gemm']:9.1f} "
-        f"{ms['xrnn'] / ms['gemm']:7.2f} {ratio('seed'):>7} {ratio('torch'):>7} {xt:>6} "
+        f"{r['cell']:8} {r['size']:9} {r['dtype']:8} {ms['xrnn']:9.1f} {gemm:9.1f} "
+        f"{ms['xrnn'] / gemm:7.2f} {ratio('seed'):>7} {ratio('torch'):>7} {xt:>6} "
         f"{mem.get('xrnn', float('nan')):8.1f} {mem.get('seed', float('nan')):8.1f} {full:>8}"
+        f" {ratio('base'):>7}"
     )
 
 
@@ -476,9 +504,12 @@ def main(argv=None):
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     ap.add_argument("--no-torch", action="store_true")
+    ap.add_argument("--baseline", metavar="REV", help="also time xrnn at this git revision")
+    ap.add_argument("--only", nargs="+", metavar="NAME", help="time only these contenders")
     ap.add_argument("--no-memory", action="store_true")
     ap.add_argument("--json", default="bench.json", help="where to write the results")
     args = ap.parse_args(argv)
+    args.base = load_baseline(args.baseline) if args.baseline else None
     rows = run_cuda(args) if args.device == "cuda" else run_cpu(args)
     with open(args.json, "w") as f:
         json.dump(

@@ -115,29 +115,27 @@ def forward(cell, w, x, states0, lengths, *, reverse=False, xp):
 
     def body(carry, step):
         S, Z, V, gated = carry
-        t, k = step
+        t, k, pieces = step
         zh = S[0][t, :k, :] @ Wh_T
-        for rows in chunks(zh, G, xp):
-            prev = tuple(s[t, rows, :] for s in S)
+        for rows in pieces:
+            prev = [s[t, rows, :] for s in S]
             state, saved = cell.step(w, Z[t, rows, :], zh[rows, :], prev, xp=xp)
             if M is not None:
-                state = tuple(xp.where(M[t, rows, :], v, 0.0) for v in state)
-            S = tuple(put(s, (t + 1, rows, ...), v) for s, v in zip(S, state, strict=True))
+                state = [xp.where(M[t, rows, :], v, 0.0) for v in state]
+            S = [put(s, (t + 1, rows, ...), v) for s, v in zip(S, state, strict=True)]
             if V is None:  # the first step: what the cell saves, and where
                 gated = bool(saved) and saved[0].shape[1] == G
-                V = tuple(_empty((T, m, v.shape[1]), x, xp) for v in saved[int(gated) :])
+                V = [_empty((T, m, v.shape[1]), x, xp) for v in saved[int(gated) :]]
             if gated:
                 Z = put(Z, (t, rows, ...), saved[0])
-            V = tuple(
-                put(b, (t, rows, ...), v) for b, v in zip(V, saved[int(gated) :], strict=True)
-            )
+            V = [put(b, (t, rows, ...), v) for b, v in zip(V, saved[int(gated) :], strict=True)]
         if k < m:  # the examples that have ended output zeros
-            S = tuple(put(s, (t + 1, slice(k, None), ...), 0.0) for s in S)
-            V = tuple(put(v, (t, slice(k, None), ...), 0.0) for v in V)
+            S = [put(s, (t + 1, slice(k, None), ...), 0.0) for s in S]
+            V = [put(v, (t, slice(k, None), ...), 0.0) for v in V]
         return S, Z, V, gated
 
-    S, Z, V, gated = scan(body, (S, Z, None, False), list(enumerate(lengths.running)))
-    return Tape(cell, w, x, lengths, reverse, S, Z, V, gated)
+    S, Z, V, gated = scan(body, (S, Z, None, False), _plan(lengths, Z, xp))
+    return Tape(cell, w, x, lengths, reverse, tuple(S), Z, tuple(V), gated)
 
 
 def backward(tape, da, dfinal=None, *, need_dx=True, xp):
@@ -152,55 +150,71 @@ def backward(tape, da, dfinal=None, *, need_dx=True, xp):
     da = xp.permute_dims(da, (2, 1, 0))  # time-major (T, m, n)
     if tape.reverse:
         da = lengths.reverse(da)
-    da = xp.reshape(xp.reshape(da, (T * m, n)), (T, m, n))  # contiguous steps (one copy)
     M = lengths.step_masks
     Wh = w["Wh"]
     H = Wh.shape[0]
+    step_backward, gated = cell.step_backward, tape.gated
     dfinal = dfinal or (None,) * len(S)
-    dS = tuple(_zeros((m, n), da, xp) if d is None else d for d in dfinal)
+    dS = [_zeros((m, n), da, xp) if d is None else d for d in dfinal]
 
     def body(carry, step):
         dS, Z, DH = carry
-        t, k = step
-        d = (dS[0][:k, :] + da[t, :k, :], *(v[:k, :] for v in dS[1:]))
+        t, k, pieces = step
+        d = [dS[0][:k, :] + da[t, :k, :], *(v[:k, :] for v in dS[1:])]
         parts = []
-        for rows in chunks(d[0], G, xp):
-            prev = tuple(s[t, rows, :] for s in S)
-            state = tuple(s[t + 1, rows, :] for s in S)
-            saved = ((Z[t, rows, :],) if tape.gated else ()) + tuple(v[t, rows, :] for v in V)
-            dzx, dzh, dprev = cell.step_backward(
-                w, prev, state, saved, tuple(v[rows, :] for v in d), xp=xp
+        for rows in pieces:
+            saved = [v[t, rows, :] for v in V]
+            if gated:
+                saved.insert(0, Z[t, rows, :])
+            dzx, dzh, dprev = step_backward(
+                w,
+                [s[t, rows, :] for s in S],
+                [s[t + 1, rows, :] for s in S],
+                saved,
+                d if len(pieces) == 1 else [v[rows, :] for v in d],
+                xp=xp,
             )
             if M is not None:
-                dzx = xp.where(M[t, rows, :], dzx, 0.0)
                 dzh = None if dzh is None else xp.where(M[t, rows, :], dzh, 0.0)
-            Z = put(Z, (t, rows, ...), dzx)
+            j = 0
+            for block in dzx if isinstance(dzx, list | tuple) else [dzx]:
+                if M is not None:
+                    block = xp.where(M[t, rows, :], block, 0.0)
+                Z = put(Z, (t, rows, slice(j, j + block.shape[1])), block)
+                j += block.shape[1]
             if dzh is not None:
-                DH = _empty((T, m, H), dzh, xp) if DH is None else DH
-                DH = put(DH, (t, rows, ...), dzh)
+                DH = put(_tail(DH, dzh, V, tape, xp), (t, rows, ...), dzh)
             parts.append(dprev)
         if k < m:  # the examples that have ended: no gradient; theirs pass through
             Z = put(Z, (t, slice(k, None), ...), 0.0)
             DH = None if DH is None else put(DH, (t, slice(k, None), ...), 0.0)
-        dzh = Z[t, :k, :H] if DH is None else DH[t, :k, :]
+        if DH is None:  # zh was added to zx's first H columns: it has their gradients
+            dh = Z[t, :k, :H] @ Wh
+        else:
+            dh = xp.concat([Z[t, :k, : H - DH.shape[2]], DH[t, :k, :]], axis=1) @ Wh
         new = []
         for i, old in enumerate(dS):
-            pieces = [p[i] for p in parts if p[i] is not None]
-            v = pieces[0] if len(pieces) == 1 else xp.concat(pieces) if pieces else None
+            v = parts[0][i] if len(parts) == 1 else _joined([p[i] for p in parts], xp)
             if i == 0:
-                v = dzh @ Wh if v is None else v + dzh @ Wh
+                if v is not None:
+                    dh += v
+                v = dh
             elif v is None:
                 v = _zeros((k, n), old, xp)
-            new.append(_passed(v, old, t, M, xp))
-        return tuple(new), Z, DH
+            new.append(v if M is None and k == m else _passed(v, old, t, M, xp))
+        return new, Z, DH
 
-    dS, Z, DH = scan(body, (dS, tape.Z, None), list(enumerate(lengths.running)), reverse=True)
+    dS, Z, DH = scan(body, (dS, tape.Z, None), _plan(lengths, tape.Z, xp), reverse=True)
     dZ = xp.reshape(Z, (T * m, G))
-    dH = dZ[:, :H] if DH is None else xp.reshape(DH, (T * m, H))
+    dZh = None if DH is None else xp.reshape(DH, (T * m, DH.shape[2]))
+    A = xp.reshape(S[0][:T, ...], (T * m, n))
     grads = {"Wx": dZ.T @ time_major(tape.x, xp), "b": xp.sum(dZ, axis=0)}
-    grads["Wh"] = dH.T @ xp.reshape(S[0][:T, ...], (T * m, n))
+    if dZh is None:
+        grads["Wh"] = dZ[:, :H].T @ A
+    else:
+        grads["Wh"] = xp.concat([dZ[:, : H - dZh.shape[1]].T @ A, dZh.T @ A])
     if cell.weight_grads is not None:
-        grads.update(cell.weight_grads(w, dZ, dH, S, V, xp=xp))
+        grads.update(cell.weight_grads(w, dZ, dZh, S, V, xp=xp))
     dx = None
     if need_dx:
         dx = xp.reshape(dZ @ w["Wx"], (T, m, w["Wx"].shape[1]))
@@ -209,7 +223,7 @@ def backward(tape, da, dfinal=None, *, need_dx=True, xp):
         tape.S = tape.Z = tape.V = None
     else:
         tape.Z = Z
-    return grads, dx, dS
+    return grads, dx, tuple(dS)
 
 
 def replay(cell, w, x, prev, last, *, xp):
@@ -257,6 +271,21 @@ def chunks(a, width, xp):
     return [slice(lo, hi) for lo, hi in itertools.pairwise(edges)]
 
 
+def _plan(lengths, Z, xp):
+    """The time loop's inputs: ``(t, k, pieces)``, step ``t`` computing ``k`` examples in the
+    row slices ``pieces`` (:func:`chunks`; worked out once for each ``k``)."""
+    G = Z.shape[2]
+    pieces = {k: chunks(Z[0, :k, :], G, xp) for k in set(lengths.running)}
+    return [(t, k, pieces[k]) for t, k in enumerate(lengths.running)]
+
+
+def _joined(parts, xp):
+    """Row pieces of one array (None for none) as one."""
+    if not parts or parts[0] is None:
+        return None
+    return parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
+
+
 def _project(x, w, xp):
     """``Z (T, m, G)``: ``zx = x Wx^T + b`` of every step, one product."""
     _, m, T = x.shape
@@ -273,6 +302,19 @@ def _passed(new, old, t, M, xp):
         return xp.where(M[t, ...], new, old)
     k = new.shape[0]
     return new if k == old.shape[0] else xp.concat([new, old[k:, :]], axis=0)
+
+
+def _tail(DH, dzh, V, tape, xp):
+    """Where the gradients of ``zh``'s tail go: ``DH``, or at the first step of the backward
+    pass, the last of the buffers ``V`` as wide (the values they hold are read by step ``t``
+    only, before its gradients are written there; the tape is spent), or a new buffer."""
+    if DH is not None:
+        return DH
+    same = [v for v in V if v.shape[2] == dzh.shape[1]]
+    if same:
+        tape.spent = True
+        return same[-1]
+    return _empty((*tape.Z.shape[:2], dzh.shape[1]), dzh, xp)
 
 
 def _empty(shape, like, xp):

@@ -29,19 +29,31 @@ def softmax(z):
     return _softmax(z, xp)
 
 
+_LIMITS = {}  # dtype -> the largest u for which exp(u) + 1 is finite, with a margin
+
+
+def _limit(dtype, xp):
+    limit = _LIMITS.get(dtype)
+    if limit is None:
+        limit = _LIMITS[dtype] = math.log(xp.finfo(dtype).max) - 1
+    return limit
+
+
 def _logistic(u, xp):
     """``1 / (1 + exp(u))``: ``sigmoid(-u)``, and ``(1 - tanh(u / 2)) / 2``."""
-    e = xp.exp(xp.minimum(u, math.log(xp.finfo(u.dtype).max) - 1))
+    e = xp.exp(xp.minimum(u, _limit(u.dtype, xp)))
     e += 1
     return 1 / e
 
 
 def _sigmoid(z, xp):
-    return _logistic(-z, xp)
+    """``1 / (1 + exp(-z))``, as ``e / (e + 1)`` with ``e = exp(z)``."""
+    e = xp.exp(xp.minimum(z, _limit(z.dtype, xp)))
+    return e / (e + 1)
 
 
 def _tanh(z, xp):
-    e = xp.exp(xp.minimum(z * -2, math.log(xp.finfo(z.dtype).max) - 1))
+    e = xp.exp(xp.minimum(z * -2, _limit(z.dtype, xp)))
     e += 1
     t = 2 / e
     t -= 1  # tanh(z) = 2 / (1 + exp(-2z)) - 1
@@ -62,12 +74,17 @@ def _sigmoid_tanh(z, k, xp):
 
 def _through_sigmoid(d, s):
     """``d * sigmoid'(z)`` from ``s = sigmoid(z)``: ``d * s (1 - s)``."""
-    return d * ((1 - s) * s)
+    g = 1 - s
+    g *= s
+    g *= d
+    return g
 
 
 def _through_tanh(d, t):
-    """``d * tanh'(z)`` from ``t = tanh(z)``: ``d (1 - t^2)``."""
-    return d - d * (t * t)
+    """``d * tanh'(z)`` from ``t = tanh(z)``: ``d (1 - t^2)``, as ``d - d t^2``."""
+    g = t * t
+    g *= d
+    return d - g
 
 
 def _softmax(z, xp, axis=0, overwrite=False):

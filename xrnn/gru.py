@@ -78,29 +78,35 @@ def step(w, zx, zh, prev, *, xp):
 
 
 def step_backward(w, prev, state, saved, d, *, xp):
-    """From ``d = (da,)``: ``dJ/dz`` of u, r and the candidate, that of ``zh`` (reset after;
-    in the course's form ``zh`` was added to u's and r's) and ``dJ/da_prev``'s direct part."""
+    """From ``d = (da,)``: ``dJ/dz`` of u, r and the candidate; reset after, that of ``zh``'s
+    tail ``Wc_a a_prev`` (the rest of ``zh`` was added to u's and r's); ``dJ/da_prev``'s
+    direct part."""
     (a_prev,) = prev
     gates, e = saved
     (da,) = d
     n = a_prev.shape[1]
     u, r, g = (gates[:, k * n : (k + 1) * n] for k in range(3))
-    du = _through_sigmoid(da * (g - a_prev), u)
-    dg = _through_tanh(da * u, g)
-    da_prev = da - da * u  # (1 - u) da
+    du = g - a_prev
+    du *= da
+    du = _through_sigmoid(du, u)  # through a = a_prev + u * (g - a_prev), then sigmoid
+    dau = da * u
+    dg = _through_tanh(dau, g)
+    da_prev = da - dau  # (1 - u) da
     if "bca" in w:  # g = tanh(zx_c + r * e)
         dr = _through_sigmoid(dg * e, r)
-        return xp.concat([du, dr, dg], axis=1), xp.concat([du, dr, dg * r], axis=1), (da_prev,)
+        return xp.concat([du, dr, dg], axis=1), dg * r, (da_prev,)
     de = dg @ w["Wc"]  # dJ/de, e = r * a_prev
     dr = _through_sigmoid(de * a_prev, r)
-    return xp.concat([du, dr, dg], axis=1), None, (da_prev + de * r,)
+    de *= r
+    da_prev += de
+    return xp.concat([du, dr, dg], axis=1), None, (da_prev,)
 
 
-def weight_grads(w, dZ, dH, S, V, *, xp):
+def weight_grads(w, dZ, dZh, S, V, *, xp):
     """``bca``'s gradient (reset after), or ``Wc``'s, the candidate's state columns."""
     n = S[0].shape[2]
     if "bca" in w:
-        return {"bca": xp.sum(dH[:, 2 * n :], axis=0)}
+        return {"bca": xp.sum(dZh, axis=0)}
     return {"Wc": dZ[:, 2 * n :].T @ xp.reshape(V[0], (-1, n))}
 
 

@@ -62,7 +62,7 @@ def step_backward(w, prev, state, saved, d, *, xp):
     dtc = da * o  # dJ/d tanh(c), through a = o * tanh(c)
     dc = dtc - dtc * tc * tc + dc  # dJ/dc = dc_next + dtc * (1 - tanh(c)^2)
     dfio = xp.concat([dc * c_prev, dc * g, da * tc], axis=1)  # dJ/df, dJ/di, dJ/do
-    dz = xp.concat([_through_sigmoid(dfio, gates[:, : 3 * n]), _through_tanh(dc * i, g)], axis=1)
+    dz = [_through_sigmoid(dfio, gates[:, : 3 * n]), _through_tanh(dc * i, g)]
     return dz, None, (None, dc * f)
 
 

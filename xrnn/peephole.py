@@ -65,7 +65,7 @@ def step_backward(w, prev, state, saved, d, *, xp):
     return xp.concat([df, di, do, dg], axis=1), None, (None, dc_prev)
 
 
-def weight_grads(w, dZ, dH, S, V, *, xp):
+def weight_grads(w, dZ, dZh, S, V, *, xp):
     """The peepholes': ``dJ/dz`` of their gate times the ``c`` they see, summed over rows."""
     n = S[1].shape[2]
     c_prev, c = (xp.reshape(C, (-1, n)) for C in (S[1][:-1, ...], S[1][1:, ...]))

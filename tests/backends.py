@@ -1,7 +1,8 @@
 """The backends the tests run on, and helpers to move NumPy data onto them and compare results.
 
 A backend name is ``numpy``, ``array_api_strict``, ``array_api_strict:device1`` (a second fake
-device), ``torch`` (CPU tensors through array-api-compat) or ``cupy``.
+device), ``torch`` (CPU tensors through array-api-compat) or ``cupy``; ``jax`` (CPU, float64
+enabled), whose arrays refuse in-place writes, is loaded by the tests that need it.
 """
 
 import importlib
@@ -82,6 +83,10 @@ def load(name):
     if name == "torch":
         torch = pytest.importorskip("torch", reason="torch is not installed")
         return Backend(name, array_api_compat.array_namespace(torch.empty(0)), torch.device("cpu"))
+    if name == "jax":
+        jax = pytest.importorskip("jax", reason="jax is not installed")
+        jax.config.update("jax_enable_x64", True)
+        return Backend(name, jax.numpy, jax.devices("cpu")[0])
     if name == "cupy":
         try:
             cupy = importlib.import_module("cupy")

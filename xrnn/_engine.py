@@ -63,7 +63,10 @@ from .activations import _softmax
 
 __all__ = ["CACHE_BYTES", "Tape", "backward", "chunks", "forward", "outputs", "replay", "scan"]
 
-CACHE_BYTES = 1 << 18  # one chunk's widest array: a quarter of a typical per-core L2 cache
+# One chunk's widest array: twice a core's L2 cache here (512 KiB), so that each step's arrays
+# stay in the caches while the Python work per chunk stays small against the arithmetic
+# (measured against 256 and 512 KiB: as fast at medium and large sizes, 2-6% faster at bigbatch).
+CACHE_BYTES = 1 << 20
 
 
 class Tape:
@@ -110,7 +113,7 @@ def forward(cell, w, x, states0, lengths, *, reverse=False, xp):
     Z = _project(x, w, xp)
     G = Z.shape[2]
     S = tuple(put(_empty((T + 1, m, n), x, xp), (0, ...), s) for s in states0)
-    M = lengths.step_masks
+    F = lengths.step_scales(x.dtype)
     Wh_T = w["Wh"].T
 
     def body(carry, step):
@@ -120,8 +123,8 @@ def forward(cell, w, x, states0, lengths, *, reverse=False, xp):
         for rows in pieces:
             prev = [s[t, rows, :] for s in S]
             state, saved = cell.step(w, Z[t, rows, :], zh[rows, :], prev, xp=xp)
-            if M is not None:
-                state = [xp.where(M[t, rows, :], v, 0.0) for v in state]
+            if F is not None:
+                state = [_zeroed(v, F[t, rows, :]) for v in state]
             S = [put(s, (t + 1, rows, ...), v) for s, v in zip(S, state, strict=True)]
             if V is None:  # the first step: what the cell saves, and where
                 gated = bool(saved) and saved[0].shape[1] == G
@@ -150,7 +153,7 @@ def backward(tape, da, dfinal=None, *, need_dx=True, xp):
     da = xp.permute_dims(da, (2, 1, 0))  # time-major (T, m, n)
     if tape.reverse:
         da = lengths.reverse(da)
-    M = lengths.step_masks
+    M, F = lengths.step_masks, lengths.step_scales(da.dtype)
     Wh = w["Wh"]
     H = Wh.shape[0]
     step_backward, gated = cell.step_backward, tape.gated
@@ -174,12 +177,12 @@ def backward(tape, da, dfinal=None, *, need_dx=True, xp):
                 d if len(pieces) == 1 else [v[rows, :] for v in d],
                 xp=xp,
             )
-            if M is not None:
-                dzh = None if dzh is None else xp.where(M[t, rows, :], dzh, 0.0)
+            if F is not None and dzh is not None:
+                dzh = _zeroed(dzh, F[t, rows, :])
             j = 0
             for block in dzx if isinstance(dzx, list | tuple) else [dzx]:
-                if M is not None:
-                    block = xp.where(M[t, rows, :], block, 0.0)
+                if F is not None:
+                    block = _zeroed(block, F[t, rows, :])
                 Z = put(Z, (t, rows, slice(j, j + block.shape[1])), block)
                 j += block.shape[1]
             if dzh is not None:
@@ -292,6 +295,13 @@ def _project(x, w, xp):
     Z = time_major(x, xp) @ w["Wx"].T
     Z += w["b"]
     return xp.reshape(Z, (T, m, Z.shape[1]))
+
+
+def _zeroed(v, f):
+    """``v * f``: zero where the scales ``f`` are (past each length). In place where the
+    backend allows: ``v`` is a new array from a cell's step."""
+    v *= f
+    return v
 
 
 def _passed(new, old, t, M, xp):

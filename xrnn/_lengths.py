@@ -25,7 +25,8 @@ class Lengths:
       otherwise every step computes all ``m`` and masks those that have ended.
     - ``masks``: ``(T, m, 1)`` booleans, true where step ``t`` lies within example ``j``'s
       length; None when every example runs every step.
-    - ``step_masks``: the masks a step applies (None with sorted lengths).
+    - ``step_masks``: the masks a step applies (None with sorted lengths), and
+      ``step_scales(dtype)`` the same as 1.0 and 0.0, which zero by multiplying in place.
     """
 
     def __init__(self, values, m, T, xp, like):
@@ -40,6 +41,7 @@ class Lengths:
                 j -= 1
             running.append(j)
         self.running = running if self.sorted else [m] * T
+        self._scales = {}
 
     @cached_property
     def array(self):
@@ -56,6 +58,13 @@ class Lengths:
     @property
     def step_masks(self):
         return None if self.sorted else self.masks
+
+    def step_scales(self, dtype):
+        if self.sorted:
+            return None
+        if dtype not in self._scales:
+            self._scales[dtype] = self.xp.astype(self.masks, dtype)
+        return self._scales[dtype]
 
     def final(self, S):
         """Each example's state after its own last step, ``(m, n)``, from the states

@@ -29,13 +29,13 @@ def softmax(z):
     return _softmax(z, xp)
 
 
-_LIMITS = {}  # dtype -> the largest u for which exp(u) + 1 is finite, with a margin
+_LIMITS = {}  # (namespace, dtype) -> the largest u for which exp(u) + 1 is finite, less 1
 
 
 def _limit(dtype, xp):
-    limit = _LIMITS.get(dtype)
+    limit = _LIMITS.get((xp, dtype))
     if limit is None:
-        limit = _LIMITS[dtype] = math.log(xp.finfo(dtype).max) - 1
+        limit = _LIMITS[xp, dtype] = math.log(xp.finfo(dtype).max) - 1
     return limit
 
 

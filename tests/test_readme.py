@@ -20,6 +20,19 @@ def test_readme_examples_run():
     assert namespace["grads"]["dWf_l1_reverse"].shape == (5, 15)
     assert float(abs(namespace["a"][:, 1, 3:]).max()) == 0.0
     assert abs(float(namespace["loss"]) - 1.3862943611198906) < 1e-12
+    assert namespace["errors"]["po"] < 1e-6
+
+
+def test_the_cell_walkthrough_shows_the_cells_code():
+    """The code that "Write your own cell" shows is xrnn/peephole.py's, line for line."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("## Write your own cell") :]
+    section = section[: section.index("\n## ", 1)]
+    blocks = re.findall(r"```\n(def .*?)```", section, re.S)
+    source = (README.parent / "xrnn" / "peephole.py").read_text(encoding="utf-8")
+    assert len(blocks) == 4
+    for block in blocks:
+        assert block in source, block
 
 
 def test_readme_cupy_example_runs():

@@ -22,8 +22,10 @@ buffer     shape            holds
                             Backward: ``dJ/dzx`` of step ``t``, written over what step ``t``
                             saved there
 ``V[j]``   ``(T, m, w_j)``  the other values the steps save (the LSTM's ``tanh(c)``)
-``DH``     ``(T, m, H)``    backward, for cells whose ``zh`` is not simply added to ``zx``
-                            (the GRU's reset-after form): ``dJ/dzh``
+``DH``     ``(T, m, h)``    backward, for cells whose ``zh`` is not simply added to ``zx``
+                            in its last ``h`` columns (the GRU's candidate, reset after):
+                            ``dJ/dzh`` there. It takes the place of the last saved value as
+                            wide, which only step ``t`` reads, or else has a buffer of its own
 ``dS[i]``  ``(m, n)``       backward: the gradient reaching state ``i`` after step ``t``
 =========  ===============  ==================================================================
 
@@ -37,8 +39,9 @@ How step ``t`` flows::
                for each chunk of rows:
                    dzx, dzh, dprev = step_backward(w, S[:][t], S[:][t+1], saved, d)
                    Z[t], DH[t]     = dzx, dzh
-               dS[0] = dprev[0] + dzh Wh;  dS[i] = dprev[i]       one product, all rows
-    then       dWx = dZ^T X,  db = sum(dZ),  dx = dZ Wx,  dWh = dH^T S[0][:T]
+               dS[0] = dprev[0] + [Z[t][:, :H-h], DH[t]] Wh       one product, all rows
+               dS[i] = dprev[i]
+    then       dWx = dZ^T X,  db = sum(dZ),  dx = dZ Wx,  dWh = [dZ[:, :H-h], DH]^T S[0][:T]
                (products over all steps) and the cell's own ``weight_grads``
 
 Lengths (:class:`xrnn._lengths.Lengths`): sorted longest first, step ``t`` computes only the
@@ -74,10 +77,11 @@ class Tape:
     (new arrays, so that the parameters may change afterwards), its input ``x``, the lengths,
     the direction and the buffers ``S``, ``Z``, ``V`` of the legend above.
 
-    The one rule for spending: a backward pass writes its gradients over ``Z``; when ``Z`` holds
-    gates the backward reads (``gated``), the tape is spent before anything is written, so that
-    a second backward pass, or one after a failed pass, is refused instead of reading
-    gradients as gates.
+    The one rule for spending: a backward pass writes its gradients over what the forward pass
+    saved, ``Z``'s gates (``gated``) and the values in ``V`` that ``DH`` takes the place of;
+    when it writes over anything it reads, the tape is spent before the first such write, so
+    that a second backward pass, or one after a failed pass, is refused instead of reading
+    gradients as saved values. (The RNN saves nothing: its tapes can be used again.)
     """
 
     def __init__(self, cell, w, x, lengths, reverse, S, Z, V, gated):

@@ -26,6 +26,7 @@ PEEPHOLES = ("pf", "pi", "po")
 
 
 def stack(p, *, xp):
+    """The LSTM's stacked gates f, i, o, g, and the peepholes as rows ``(1, n)``."""
     Wh, Wx, b = stack_gates(p, GATES, p["Wf"].shape[0], xp)
     rows = {k: xp.asarray(xp.reshape(p[k], (1, -1)), copy=True) for k in PEEPHOLES}
     return {"Wx": Wx, "b": b, "Wh": Wh, **rows}
@@ -38,6 +39,7 @@ def unstack(g, w, *, xp):
 
 
 def step(w, zx, zh, prev, *, xp):
+    """``(a, c)`` and the saved ``(gates, tanh(c))``; ``gates = [f, i, o, g]``."""
     _, c_prev = prev
     n = c_prev.shape[1]
     z = zx + zh
@@ -51,6 +53,7 @@ def step(w, zx, zh, prev, *, xp):
 
 
 def step_backward(w, prev, state, saved, d, *, xp):
+    """From ``d = (da, dc)``: ``dJ/dz`` of the gates (as blocks) and ``dJ/dc_prev``."""
     _, c_prev = prev
     gates, tc = saved
     da, dc = d
@@ -62,7 +65,7 @@ def step_backward(w, prev, state, saved, d, *, xp):
     di = _through_sigmoid(dc * g, i)
     dg = _through_tanh(dc * i, g)
     dc_prev = dc * f + df * w["pf"] + di * w["pi"]
-    return xp.concat([df, di, do, dg], axis=1), None, (None, dc_prev)
+    return [df, di, do, dg], None, (None, dc_prev)
 
 
 def weight_grads(w, dZ, dZh, S, V, *, xp):

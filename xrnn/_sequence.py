@@ -75,7 +75,7 @@ def forward(cell, fname, x, states0, parameters, lengths=None, extra=None):
     rows = tuple(xp.zeros_like(a0.T) if v is None else v.T for v in states0.values())
     w = stack_weights(cell, parameters, xp)
     tape = _engine.forward(cell, w, x, rows, lengths, xp=xp)
-    steps = Steps(_views(cell, tape, x, parameters, xp), tape)
+    steps = Steps(_views(cell, tape, x, parameters), tape)
     Wy, by = (parameters[k] for k in cell.output)
     y = _engine.outputs(tape.S[0][1:, ...], Wy, by, lengths.masks, xp)
     states = tuple(xp.permute_dims(S[1:, ...], (2, 1, 0)) for S in tape.S)
@@ -92,7 +92,7 @@ def backward(cell, fname, da, caches, extra=None):
     grads, dx, d0 = _engine.backward(tape, da, None, xp=xp)
     if isinstance(steps, Steps) and tape.spent:
         steps.clear()
-    return {"dx": dx, **_named(cell, d0, "0", xp), **grads_by_key(cell, grads, tape.w, xp)}
+    return {"dx": dx, **_named(cell, d0, "0"), **grads_by_key(cell, grads, tape.w, xp)}
 
 
 def cell_forward(cell, fname, xt, prev, parameters, extra=None):
@@ -105,7 +105,7 @@ def cell_forward(cell, fname, xt, prev, parameters, extra=None):
     lengths = Lengths(None, xt.shape[1], 1, xp, xt)
     w = stack_weights(cell, parameters, xp)
     tape = _engine.forward(cell, w, x, tuple(v.T for v in prev.values()), lengths, xp=xp)
-    (cache,) = _views(cell, tape, x, parameters, xp)
+    (cache,) = _views(cell, tape, x, parameters)
     Wy, by = (parameters[k] for k in cell.output)
     y = _engine.outputs(tape.S[0][1:, ...], Wy, by, None, xp)[:, :, 0]
     return tuple(S[1, ...].T for S in tape.S), y, cache
@@ -127,17 +127,17 @@ def cell_backward(cell, fname, d, cache, extra=None):
     grads, dx, d0 = _engine.backward(tape, da, dfinal, xp=xp)
     return {
         "dxt": dx[:, :, 0],
-        **_named(cell, d0, "_prev", xp),
+        **_named(cell, d0, "_prev"),
         **grads_by_key(cell, grads, tape.w, xp),
     }
 
 
-def _named(cell, rows, suffix, xp):
+def _named(cell, rows, suffix):
     """``{"da" + suffix: ...}`` of the states' gradients, given as rows ``(m, n_a)``."""
     return {f"d{s}{suffix}": v.T for s, v in zip(cell.states, rows, strict=True)}
 
 
-def _views(cell, tape, x, parameters, xp):
+def _views(cell, tape, x, parameters):
     """Every step's cache in the seed's format, as views of the tape's buffers."""
     S, Z, T = tape.S, tape.Z, x.shape[2]
     n = S[0].shape[2]

@@ -135,7 +135,8 @@ def load_baseline(rev):
     """The ``xrnn`` package as it was at the git revision ``rev``, imported as ``xrnn_base``
     from a temporary folder."""
     folder = tempfile.mkdtemp(prefix="xrnn-base-")
-    tar = subprocess.run(["git", "archive", rev, "xrnn"], capture_output=True, check=True)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    tar = subprocess.run(["git", "-C", root, "archive", rev, "xrnn"], capture_output=True, check=True)
     subprocess.run(["tar", "-x", "-C", folder], input=tar.stdout, check=True)
     os.rename(os.path.join(folder, "xrnn"), os.path.join(folder, "xrnn_base"))
     sys.path.insert(0, folder)

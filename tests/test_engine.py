@@ -356,3 +356,67 @@ def test_targets_of_a_narrow_dtype_with_many_classes(backend):
     expected = xrnn.softmax_cross_entropy(z, xp.asarray(t, dtype=xp.int64, device=backend.device))
     got = xrnn.softmax_cross_entropy(z, xp.asarray(t, dtype=xp.uint8, device=backend.device))
     backend.assert_close(got, tuple(backend.to_numpy(v) for v in expected), rtol=1e-13)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_an_empty_batch_and_an_empty_sequence(backend, cell):
+    """m = 0 runs forward and backward, as T = 0 runs forward (its backward has no steps to
+    differentiate, and says so)."""
+    name, kw = cell.split("-")[0], {"reset_after": True} if cell == "gru-ra" else {}
+    xp = backend.xp
+    p = xrnn.init_parameters(name, 3, 4, n_y=2, seed=0, xp=xp, device=backend.device, **kw)
+    forward, backward = getattr(xrnn, f"{name}_forward"), getattr(xrnn, f"{name}_backward")
+    out = forward(backend.asarray(np.zeros((3, 0, 5))), backend.asarray(np.zeros((4, 0))), p, **kw)
+    grads = backward(backend.asarray(np.zeros((4, 0, 5))), out[-1])
+    backend.assert_array(grads["dx"], shape=(3, 0, 5))
+    out = forward(backend.asarray(np.zeros((3, 2, 0))), backend.asarray(np.zeros((4, 2))), p, **kw)
+    backend.assert_array(out[0], shape=(4, 2, 0))
+    with pytest.raises(TypeError, match=r"caches\[0\] must be the non-empty list"):
+        backward(backend.asarray(np.zeros((4, 2, 0))), out[-1])
+    q = xrnn.init_parameters(
+        name, 3, 4, num_layers=2, bidirectional=True, seed=0, xp=xp, device=backend.device, **kw
+    )
+    layers = getattr(xrnn, f"{name}_layers")
+    a, _, cache = layers(
+        backend.asarray(np.zeros((3, 0, 5))), q, num_layers=2, bidirectional=True, **kw
+    )
+    grads = getattr(xrnn, f"{name}_layers_backward")(a, cache)
+    backend.assert_array(grads["dx"], shape=(3, 0, 5))
+
+
+def test_caches_go_back_to_their_own_cell(backend):
+    forward, _, p, d = _sequence(backend, "peephole")
+    with pytest.raises(
+        TypeError,
+        match=r"lstm_backward: caches come from the forward pass of "
+        r"another cell, peephole",
+    ):
+        xrnn.lstm_backward(d["da"], forward(p)[-1])
+    q = xrnn.init_parameters(
+        "peephole", 3, 4, num_layers=1, seed=0, xp=backend.xp, device=backend.device
+    )
+    a, _, cache = xrnn.peephole_layers(d["x"], q)
+    with pytest.raises(
+        TypeError,
+        match=r"lstm_layers_backward: cache comes from the layers of "
+        r"another cell, peephole",
+    ):
+        xrnn.lstm_layers_backward(a, cache)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru", "gru-ra"])
+def test_cell_backward_differentiates_the_forward_that_ran(backend, cell):
+    """The cell functions' caches keep the weights of their forward pass too (and are never
+    spent: the backward of one step can run again)."""
+    name, kw = cell.split("-")[0], {"reset_after": True} if cell == "gru-ra" else {}
+    _, _, p, d = _sequence(backend, cell)
+    xt, a_prev = d["x"][:, :, 0], d["a0"]
+    prev = (a_prev, a_prev * 0.5) if name == "lstm" else (a_prev,)
+    form = [True] if kw else []
+    forward, backward = (getattr(xrnn, f"{name}_cell_{k}") for k in ("forward", "backward"))
+    *new, _, cache = forward(xt, *prev, p, *form)
+    expected = _numpy(backend, backward(*new, forward(xt, *prev, p, *form)[-1]))
+    for k in list(p):
+        p[k][...] = 0.5
+    backend.assert_close(backward(*new, cache), expected, rtol=1e-12, atol=1e-14)
+    backend.assert_close(backward(*new, cache), expected, rtol=1e-12, atol=1e-14)

@@ -107,3 +107,17 @@ def test_layers_gradients(backend, n_x, n_a, m, T, lengths_):
     inputs = {"x": x, **states, **p}
     errors = xrnn.gradcheck(loss, inputs, {k: g[f"d{k}"] for k in inputs})
     assert max(errors.values()) < 1e-6, errors
+
+
+def test_recurrent_biases_as_the_lstms(backend):
+    """PyTorch's second biases, ``bfa, ...``, add to the gates' and get their gradients."""
+    p, d, _ = _problem(backend, 3, 4, 5, 6)
+    split = {**p, **{f"b{k}a": p[f"b{k}"] * 0.25 for k in "fico"}}
+    split.update({f"b{k}": p[f"b{k}"] * 0.75 for k in "fico"})
+    p, split, d = backend.asarray(p), backend.asarray(split), backend.asarray(d)
+    one = xrnn.peephole_forward(d["x"], d["a0"], p, c0=d["c0"])
+    two = xrnn.peephole_forward(d["x"], d["a0"], split, c0=d["c0"])
+    backend.assert_close(two[0], backend.to_numpy(one[0]), rtol=1e-12, atol=1e-14)
+    g1, g2 = (xrnn.peephole_backward(d["da"], out[-1]) for out in (one, two))
+    for k in "fico":
+        backend.assert_close(g2[f"db{k}a"], backend.to_numpy(g1[f"db{k}"]), rtol=1e-12)

@@ -12,13 +12,24 @@ views of ``p``, so that changing ``p`` after a forward pass cannot change its ba
   step, ``zx = x Wx^T + b``, for all ``G`` of them (for example the LSTM's ``4 n_a`` gate rows);
 - ``w["Wh"] (H, n_a)``: the state's share, ``zh = a_prev Wh^T`` (``H <= G``; for the LSTM, all
   ``G``), one product for the whole batch that the engine makes before each step;
-- anything else the step uses (the GRU's ``bca``, the peepholes), under names of its own.
+- anything else the step uses (the GRU's ``bca``, the peepholes), under names of its own;
+- ``w["optional"]``: the optional parameter keys it folded in (see :func:`stack_weights`).
 """
 
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CELLS", "Cell", "bias", "register", "stack_gates", "stack_weights", "unstack_gates"]
+__all__ = [
+    "CELLS",
+    "Cell",
+    "bias",
+    "bias_row",
+    "grads_by_key",
+    "register",
+    "stack_gates",
+    "stack_weights",
+    "unstack_gates",
+]
 
 
 @dataclass(frozen=True)
@@ -34,17 +45,23 @@ class Cell:
       parameters' keys (``{"dWf": ..., ...}``);
     - ``step(w, zx, zh, prev, *, xp) -> (state, saved)``: one step for a batch of rows, from the
       input's and the state's shares of the pre-activations ``zx (rows, G)``, ``zh (rows, H)``
-      and the previous states (a tuple of ``(rows, n_a)``) to the new states and what the
+      and the previous states (a list of ``(rows, n_a)``) to the new states and what the
       backward needs; when ``saved[0]`` is as wide as ``zx`` (the gates), the engine keeps it
-      in ``zx``'s place;
+      in ``zx``'s place. The states it returns are new arrays (the engine may zero rows of
+      them in place);
     - ``step_backward(w, prev, state, saved, d, *, xp) -> (dzx, dzh, dprev)``: from ``d``, the
-      gradients reaching the new states, the gradients of ``zx`` and ``zh`` (``dzh`` None when
-      ``zh`` was simply added to ``zx``'s first ``H`` columns: it is then ``dzx[:, :H]``) and
-      those reaching the previous states through the step's own arithmetic (None for none; the
-      engine adds ``dzh Wh`` to the output's);
-    - ``weight_grads(w, dZ, dH, S, V, *, xp) -> {name: gradient}``: the gradients of ``w``'s
-      entries besides ``Wx``, ``b`` and ``Wh``, from the gradients ``dZ (T*m, G)``,
-      ``dH (T*m, H)`` of all steps and the engine's buffers ``S``, ``V`` (see the engine);
+      gradients reaching the new states, the gradient of ``zx`` (an array, or a list of its
+      column blocks, which the engine writes side by side), that of ``zh`` (None when ``zh``
+      was simply added to ``zx``'s first ``H`` columns: it is then ``dzx[:, :H]``; otherwise
+      that of its last columns, where it was not, the rest having been added) and those
+      reaching the previous states through the step's own arithmetic (None for none; the
+      engine adds ``dzh Wh`` to the output's). It writes into none of its arguments, and
+      returns new arrays;
+    - ``weight_grads(w, dZ, dZh, S, V, *, xp) -> {name: gradient}``: the gradients of ``w``'s
+      entries besides ``Wx``, ``b`` and ``Wh``, from the gradients ``dZ (T*m, G)`` of all steps,
+      those of ``zh``'s tail ``dZh (T*m, h)`` (or None) and the engine's buffers ``S``, ``V``
+      (see the engine; the tail's gradients may have taken the place of the last of ``V`` as
+      wide);
     - ``optional``: the parameter keys that may be there, PyTorch's second (recurrent) biases
       ``b...a``, added to ``b...``; ``output``: the keys of the course's output layer.
     """
@@ -91,20 +108,25 @@ def bias(p, key):
 
 
 def stack_gates(p, keys, n, xp):
-    """``Wh (len(keys) n, n)``, ``Wx (len(keys) n, n_x)`` and the bias row ``b (1, len(keys) n)``
-    of the gates whose weights ``p["W" + k] (n, n + n_x)`` act on ``[a_prev; x]``, stacked in
-    the order of ``keys``, the state's and the input's columns apart (each contiguous)."""
+    """``Wh (len(keys) n, n)`` and ``Wx (len(keys) n, n_x)`` of the gates whose weights
+    ``p["W" + k] (n, n + n_x)`` act on ``[a_prev; x]``, stacked in the order of ``keys``, the
+    state's and the input's columns apart (each contiguous, for BLAS)."""
     Wh = xp.concat([p[f"W{k}"][:, :n] for k in keys])
     Wx = xp.concat([p[f"W{k}"][:, n:] for k in keys])
-    b = xp.reshape(xp.concat([bias(p, f"b{k}") for k in keys]), (1, -1))
-    return Wh, Wx, b
+    return Wh, Wx
 
 
-def unstack_gates(dWh, dWx, db, keys, n, xp):
-    """``{"dW" + k, "db" + k}`` of the gates stacked in the order of ``keys``."""
+def bias_row(biases, xp):
+    """The biases ``(n, 1)`` of the stacked gates as one row ``(1, len(biases) n)``."""
+    return xp.reshape(xp.concat(biases), (1, -1))
+
+
+def unstack_gates(dWh, dWx, db, keys, n, xp, order=None):
+    """``{"dW" + k, "db" + k}`` of the gates stacked in the order of ``keys``, given in the
+    order ``order`` (by default ``keys``'s)."""
     grads = {}
-    for j, k in enumerate(keys):
-        rows = slice(j * n, (j + 1) * n)
+    for k in order or keys:
+        rows = slice(keys.index(k) * n, (keys.index(k) + 1) * n)
         grads[f"dW{k}"] = xp.concat([dWh[rows, :], dWx[rows, :]], axis=1)
         grads[f"db{k}"] = xp.reshape(db[rows], (n, 1))
     return grads

@@ -12,7 +12,7 @@ import array_api_compat
 from ._host import to_list
 from ._lengths import Lengths
 
-__all__ = ["check", "check_caches", "check_lengths", "optional", "unpack"]
+__all__ = ["check", "check_caches", "check_lengths", "unpack"]
 
 
 def check(fname, arrays, parameters=None, spec=None):
@@ -42,13 +42,6 @@ def check(fname, arrays, parameters=None, spec=None):
     for name, (value, dims) in named.items():
         shapes.check(name, value, dims)
     return xp, {k: n for k, (n, _) in shapes.sizes.items()}
-
-
-def optional(spec, parameters, extra):
-    """``spec`` with those keys of ``extra`` (key -> dims) that ``parameters`` has."""
-    if not isinstance(parameters, Mapping):
-        return spec
-    return {**spec, **{k: dims for k, dims in extra.items() if k in parameters}}
 
 
 def unpack(fname, name, value, fields):

@@ -31,7 +31,7 @@ buffer     shape            holds
 
 How step ``t`` flows::
 
-    forward    zh = S[0][t] Wh^T                                 one product, all rows
+    forward    zh = S[0][t] Wh^T                                 one product, all rows running
                for each chunk of rows:
                    S[:][t+1], saved = step(w, Z[t], zh, S[:][t])
                    Z[t], V[:][t]    = saved
@@ -39,7 +39,7 @@ How step ``t`` flows::
                for each chunk of rows:
                    dzx, dzh, dprev = step_backward(w, S[:][t], S[:][t+1], saved, d)
                    Z[t], DH[t]     = dzx, dzh
-               dS[0] = dprev[0] + [Z[t][:, :H-h], DH[t]] Wh       one product, all rows
+               dS[0] = dprev[0] + [Z[t][:, :H-h], DH[t]] Wh       one product, all rows running
                dS[i] = dprev[i]
     then       dWx = dZ^T X,  db = sum(dZ),  dx = dZ Wx,  dWh = [dZ[:, :H-h], DH]^T S[0][:T]
                (products over all steps) and the cell's own ``weight_grads``
@@ -50,8 +50,11 @@ computes all rows and keeps, where the masks are false, zero states forward and 
 that were there backward. The reverse direction reads each example from its own last step
 back: its input is reversed within each length, and its outputs and gradients back again.
 
-The loop runs behind :func:`scan`, a small driver (step function, carry, inputs, direction)
-that a backend with a loop of its own (``jax.lax.scan``) can replace without touching a cell.
+The loop runs behind :func:`scan`, a small driver (step function, carry, inputs, direction):
+a backend with a loop of its own (``jax.lax.scan``) can take its place, with masks for the
+lengths and one chunk a step (the same shapes at every step), without touching a cell. What a
+cell saves, and whether its ``zh`` has a tail, the engine learns before the loops from its
+functions run on no rows, so that the loops' carries keep one structure.
 Every write into a buffer is ``A = put(A, index, value)``, in place where the backend allows.
 """
 
@@ -115,13 +118,14 @@ def forward(cell, w, x, states0, lengths, *, reverse=False, xp):
     _, m, T = x.shape
     n = states0[0].shape[1]
     Z = _project(x, w, xp)
-    G = Z.shape[2]
     S = tuple(put(_empty((T + 1, m, n), x, xp), (0, ...), s) for s in states0)
     F = lengths.step_scales(x.dtype)
     Wh_T = w["Wh"].T
+    gated, widths = _layout(cell, w, Z, S, xp)
+    V = tuple(_empty((T, m, width), x, xp) for width in widths)
 
     def body(carry, step):
-        S, Z, V, gated = carry
+        S, Z, V = carry
         t, k, pieces = step
         zh = S[0][t, :k, :] @ Wh_T
         for rows in pieces:
@@ -130,18 +134,15 @@ def forward(cell, w, x, states0, lengths, *, reverse=False, xp):
             if F is not None:
                 state = [_zeroed(v, F[t, rows, :]) for v in state]
             S = [put(s, (t + 1, rows, ...), v) for s, v in zip(S, state, strict=True)]
-            if V is None:  # the first step: what the cell saves, and where
-                gated = bool(saved) and saved[0].shape[1] == G
-                V = [_empty((T, m, v.shape[1]), x, xp) for v in saved[int(gated) :]]
             if gated:
                 Z = put(Z, (t, rows, ...), saved[0])
             V = [put(b, (t, rows, ...), v) for b, v in zip(V, saved[int(gated) :], strict=True)]
         if k < m:  # the examples that have ended output zeros
             S = [put(s, (t + 1, slice(k, None), ...), 0.0) for s in S]
             V = [put(v, (t, slice(k, None), ...), 0.0) for v in V]
-        return S, Z, V, gated
+        return S, Z, V
 
-    S, Z, V, gated = scan(body, (S, Z, None, False), _plan(lengths, Z, xp))
+    S, Z, V = scan(body, (S, Z, V), _plan(lengths, Z, xp))
     return Tape(cell, w, x, lengths, reverse, tuple(S), Z, tuple(V), gated)
 
 
@@ -150,10 +151,13 @@ def backward(tape, da, dfinal=None, *, need_dx=True, xp):
     ``dfinal``, those of each example's final states (rows ``(m, n)``, or None for zeros):
     ``(grads, dx, d0)``, the gradients of ``w``'s entries, of ``x`` (None without
     ``need_dx``) and of the initial states (rows)."""
+    if tape.spent:
+        raise ValueError("the tape was spent by an earlier backward pass: run the forward again")
     cell, w, S, V, lengths = tape.cell, tape.w, tape.S, tape.V, tape.lengths
-    tape.spent = tape.gated
     T, m, G = tape.Z.shape
     n = S[0].shape[2]
+    DH, over = _tail(tape, xp)
+    tape.spent = tape.gated or over  # before anything is written over what the backward reads
     da = xp.permute_dims(da, (2, 1, 0))  # time-major (T, m, n)
     if tape.reverse:
         da = lengths.reverse(da)
@@ -190,7 +194,7 @@ def backward(tape, da, dfinal=None, *, need_dx=True, xp):
                 Z = put(Z, (t, rows, slice(j, j + block.shape[1])), block)
                 j += block.shape[1]
             if dzh is not None:
-                DH = put(_tail(DH, dzh, V, tape, xp), (t, rows, ...), dzh)
+                DH = put(DH, (t, rows, ...), dzh)
             parts.append(dprev)
         if k < m:  # the examples that have ended: no gradient; theirs pass through
             Z = put(Z, (t, slice(k, None), ...), 0.0)
@@ -211,7 +215,7 @@ def backward(tape, da, dfinal=None, *, need_dx=True, xp):
             new.append(v if M is None and k == m else _passed(v, old, t, M, xp))
         return new, Z, DH
 
-    dS, Z, DH = scan(body, (dS, tape.Z, None), _plan(lengths, tape.Z, xp), reverse=True)
+    dS, Z, DH = scan(body, (dS, tape.Z, DH), _plan(lengths, tape.Z, xp), reverse=True)
     dZ = xp.reshape(Z, (T * m, G))
     dZh = None if DH is None else xp.reshape(DH, (T * m, DH.shape[2]))
     A = xp.reshape(S[0][:T, ...], (T * m, n))
@@ -245,7 +249,7 @@ def replay(cell, w, x, prev, last, *, xp):
     rows = tuple(xp.reshape(p, (T * m, n)) for p in prev)
     zh = rows[0] @ w["Wh"].T
     _, saved = cell.step(w, xp.reshape(Z, (T * m, G)), zh, rows, xp=xp)
-    gated = bool(saved) and saved[0].shape[1] == G
+    gated = _gates_kept(saved, G)
     if gated:
         Z = xp.reshape(saved[0], (T, m, G))
     V = tuple(xp.reshape(v, (T, m, v.shape[1])) for v in saved[int(gated) :])
@@ -318,17 +322,34 @@ def _passed(new, old, t, M, xp):
     return new if k == old.shape[0] else xp.concat([new, old[k:, :]], axis=0)
 
 
-def _tail(DH, dzh, V, tape, xp):
-    """Where the gradients of ``zh``'s tail go: ``DH``, or at the first step of the backward
-    pass, the last of the buffers ``V`` as wide (the values they hold are read by step ``t``
-    only, before its gradients are written there; the tape is spent), or a new buffer."""
-    if DH is not None:
-        return DH
+def _layout(cell, w, Z, S, xp):
+    """What the cell's step saves, learnt from a step on no rows: whether it keeps its gates in
+    ``Z`` (the first value it saves, when as wide as ``Z``) and the widths of the others."""
+    prev = [xp.reshape(s, (-1, s.shape[2]))[:0, :] for s in S]
+    zx = xp.reshape(Z, (-1, Z.shape[2]))[:0, :]
+    _, saved = cell.step(w, zx, prev[0] @ w["Wh"].T, prev, xp=xp)
+    gated = _gates_kept(saved, Z.shape[2])
+    return gated, [v.shape[1] for v in saved[int(gated) :]]
+
+
+def _gates_kept(saved, G):
+    return bool(saved) and saved[0].shape[1] == G
+
+
+def _tail(tape, xp):
+    """``(DH, over)``: where the gradients of ``zh``'s tail go, learnt from a backward step on no
+    rows (None: the cell has no tail), and whether that is over a saved value ``V`` as wide
+    (its last), which only step ``t`` reads, before its gradients are written there."""
+    S, Z, V = tape.S, tape.Z, tape.V
+    rows = [xp.reshape(s, (-1, s.shape[2]))[:0, :] for s in S]
+    saved = [xp.reshape(b, (-1, b.shape[2]))[:0, :] for b in ((Z,) if tape.gated else ()) + V]
+    _, dzh, _ = tape.cell.step_backward(tape.w, rows, rows, saved, rows, xp=xp)
+    if dzh is None:
+        return None, False
     same = [v for v in V if v.shape[2] == dzh.shape[1]]
     if same:
-        tape.spent = True
-        return same[-1]
-    return _empty((*tape.Z.shape[:2], dzh.shape[1]), dzh, xp)
+        return same[-1], True
+    return _zeros((*Z.shape[:2], dzh.shape[1]), Z, xp), False
 
 
 def _empty(shape, like, xp):

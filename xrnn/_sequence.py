@@ -15,7 +15,7 @@ from ._cell import grads_by_key, stack_weights
 from ._checks import check, check_caches, check_lengths, unpack
 from ._lengths import Lengths
 
-__all__ = ["Steps", "backward", "cell_backward", "cell_forward", "forward", "spec"]
+__all__ = ["Step", "Steps", "backward", "cell_backward", "cell_forward", "forward", "spec"]
 
 _STATE = ("n_a", "m")
 
@@ -23,8 +23,8 @@ _STATE = ("n_a", "m")
 class Steps(list):
     """The per-step caches of a sequence in the seed's format, as views of the buffers of
     ``tape``, the engine's record of the forward pass, which the backward pass reads. A backward
-    pass that writes its gradients over the gates they hold spends the tape and empties the
-    list (:meth:`xrnn._engine.Tape.spend`)."""
+    pass that writes its gradients over what they hold spends the tape (see
+    :class:`xrnn._engine.Tape`) and empties the list."""
 
     def __init__(self, steps, tape):
         super().__init__(steps)
@@ -35,14 +35,24 @@ class Steps(list):
         return self.tape.spent
 
 
+class Step(tuple):
+    """The cache of one step in the seed's format (a tuple), which also keeps ``w``, the
+    weights of its forward pass, for its backward."""
+
+    def __new__(cls, items, w):
+        step = super().__new__(cls, items)
+        step.w = w
+        return step
+
+
 def spec(cell, parameters, output=True, extra=None):
     """The parameter keys and dims of ``cell`` in the course's functions (``IN`` is ``n_x``),
     with the optional keys that ``parameters`` has, ``extra`` (or ``extra(parameters)``) and
     the output layer's."""
     dims = {k: tuple(_course(d) for d in v) for k, v in cell.weights.items()}
-    dims.update((extra(parameters) if callable(extra) else extra) or {})
     if output:
         dims.update({cell.output[0]: ("n_y", "n_a"), cell.output[1]: ("n_y", 1)})
+    dims.update((extra(parameters) if callable(extra) else extra) or {})
     if isinstance(parameters, dict):
         dims.update({k: v for k, v in cell.optional.items() if k in parameters})
     return dims
@@ -88,6 +98,11 @@ def backward(cell, fname, da, caches, extra=None):
     xp, _, steps = check_caches(
         fname, da, caches, fields(cell), lambda p: spec(cell, p, False, extra)
     )
+    if isinstance(steps, Steps) and steps.tape.cell is not cell:
+        raise TypeError(
+            f"{fname}: caches come from the forward pass of another cell, "
+            f"{steps.tape.cell.name}; pass them to its backward function"
+        )
     tape = steps.tape if isinstance(steps, Steps) else _replay(cell, steps, caches[1], xp)
     grads, dx, d0 = _engine.backward(tape, da, None, xp=xp)
     if isinstance(steps, Steps) and tape.spent:
@@ -108,20 +123,23 @@ def cell_forward(cell, fname, xt, prev, parameters, extra=None):
     (cache,) = _views(cell, tape, x, parameters)
     Wy, by = (parameters[k] for k in cell.output)
     y = _engine.outputs(tape.S[0][1:, ...], Wy, by, None, xp)[:, :, 0]
-    return tuple(S[1, ...].T for S in tape.S), y, cache
+    return tuple(S[1, ...].T for S in tape.S), y, Step(cache, w)
 
 
 def cell_backward(cell, fname, d, cache, extra=None):
     """Gradients of one step from ``d``, which maps ``da_next`` (and ``dc_next``) to the
     gradients of the new states: ``dxt``, ``da_prev`` (``dc_prev``) and the parameters'."""
-    names = fields(cell)
+    names, w = fields(cell), getattr(cache, "w", None)
     cache = unpack(fname, "cache", cache, names)
     p = cache[-1]
     arrays = {f"cache {k}": (v, names[k]) for k, v in zip(names, cache[:-1], strict=False)}
     arrays.update({k: (v, _STATE) for k, v in d.items()})
-    xp, _ = check(fname, arrays, p, spec(cell, p, False, extra))
+    if w is None:  # a cache built by hand: its parameters
+        xp, _ = check(fname, arrays, p, spec(cell, p, False, extra))
+    else:  # the cell function's: the weights its forward pass used
+        xp, _ = check(fname, arrays)
     xt = cache[-2]
-    tape = _replay(cell, [cache], xp.expand_dims(xt, axis=2), xp)
+    tape = _replay(cell, [cache], xp.expand_dims(xt, axis=2), xp, w)
     da = xp.expand_dims(d["da_next"], axis=2)
     dfinal = (None, *(v.T for k, v in d.items() if k != "da_next"))
     grads, dx, d0 = _engine.backward(tape, da, dfinal, xp=xp)
@@ -155,12 +173,14 @@ def _views(cell, tape, x, parameters):
     ]
 
 
-def _replay(cell, steps, x, xp):
-    """The tape of the steps of caches built by hand: the states they hold, and what each
-    step saves recomputed from them by the cell's step, all steps at once."""
+def _replay(cell, steps, x, xp, w=None):
+    """The tape of the steps of caches in the seed's format: the states before each step and
+    after the last that they hold, and what each step saves, recomputed by the cell's step from
+    them, all steps at once, with the weights ``w`` (by default, those of the parameters they
+    hold). The states after step ``t`` are those before step ``t + 1``: the caches of a
+    sequence, step after step."""
     k = len(cell.states)
-    p = steps[0][-1]
-    w = stack_weights(cell, p, xp)
+    w = stack_weights(cell, steps[0][-1], xp) if w is None else w
     prev = tuple(xp.stack([s[k + i].T for s in steps]) for i in range(k))
     last = tuple(steps[-1][i].T for i in range(k))
     return _engine.replay(cell, w, x, prev, last, xp=xp)

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 import array_api_compat
 
 from . import layers
-from ._host import categorical, generator
+from ._host import categorical, generator, to_list
 from .data import one_hot
 from .init import init_parameters
 from .loss import output_backward, output_forward, softmax_cross_entropy
@@ -90,7 +90,7 @@ def evaluate(model, params, batches):
             output_forward(a, params["Wy"], params["by"]), targets, lengths=lengths, reduction="sum"
         )
         total += float(loss)
-        count += int(sum(int(v) for v in lengths))
+        count += sum(to_list(lengths))
     return total / count
 
 

@@ -30,7 +30,7 @@ course's form the candidate's needs ``r`` first, and the step makes that product
 """
 
 from . import _sequence
-from ._cell import Cell, bias, register, stack_gates, unstack_gates
+from ._cell import Cell, bias, bias_row, register, stack_gates, unstack_gates
 from .activations import _sigmoid, _tanh, _through_sigmoid, _through_tanh
 
 __all__ = ["gru_backward", "gru_cell_backward", "gru_cell_forward", "gru_forward"]
@@ -42,8 +42,8 @@ def stack(p, *, xp):
     """``Wx (3n, n_x)``, ``b (1, 3n)``; ``Wh`` the state's columns of u, r and (reset after,
     with ``bca``) c; in the course's form ``Wc``, those of c, apart."""
     n = p["Wu"].shape[0]
-    Wh, Wx, _ = stack_gates(p, GATES, n, xp)
-    b = xp.reshape(xp.concat([bias(p, "bu"), bias(p, "br"), p["bc"]]), (1, -1))
+    Wh, Wx = stack_gates(p, GATES, n, xp)
+    b = bias_row([bias(p, "bu"), bias(p, "br"), p["bc"]], xp)  # bca is not bc's: see step
     if "bca" in p:
         bca = xp.asarray(xp.reshape(p["bca"], (1, -1)), copy=True)
         return {"Wx": Wx, "b": b, "Wh": Wh, "bca": bca}
@@ -129,7 +129,7 @@ CELL = register(
 )
 
 
-def form(fname, parameters, reset_after):
+def _form(fname, parameters, reset_after):
     """The parameters the form adds: ``bca`` exactly with ``reset_after``."""
     if not reset_after and isinstance(parameters, dict) and "bca" in parameters:
         raise ValueError(
@@ -150,7 +150,7 @@ def gru_cell_forward(xt, a_prev, parameters, reset_after=False):
     ``cache = (a_next, a_prev, ut, rt, cct, xt, parameters)``.
     """
     fname = "gru_cell_forward"
-    extra = form(fname, parameters, reset_after)
+    extra = _form(fname, parameters, reset_after)
     (a,), y, cache = _sequence.cell_forward(CELL, fname, xt, {"a_prev": a_prev}, parameters, extra)
     return a, y, cache
 
@@ -173,7 +173,7 @@ def gru_forward(x, a0, parameters, reset_after=False, lengths=None):
     example's length leave its state as it was and output zeros (their caches mean nothing).
     """
     fname = "gru_forward"
-    extra = form(fname, parameters, reset_after)
+    extra = _form(fname, parameters, reset_after)
     (a,), y, caches = _sequence.forward(CELL, fname, x, {"a0": a0}, parameters, lengths, extra)
     return a, y, caches
 

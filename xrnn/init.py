@@ -26,7 +26,8 @@ def init_parameters(
     dtype=None,
     device=None,
 ):
-    """Parameters of ``cell`` (``"rnn"``, ``"lstm"`` or ``"gru"``) drawn as PyTorch draws them:
+    """Parameters of ``cell`` (``"rnn"``, ``"lstm"``, ``"gru"``, ``"peephole"``: any registered
+    cell) drawn as PyTorch draws them:
     uniform in ``±1/sqrt(n_a)`` (the output layer: ``±1/sqrt`` of its input width).
 
     Without ``num_layers``: the course's keys for one layer (``Wf, ..., bo``), with the output
@@ -36,7 +37,8 @@ def init_parameters(
     ``xp`` (default NumPy), ``dtype`` (default float64) and ``device`` say where they go.
     """
     if cell not in CELLS:
-        raise ValueError(f"init_parameters: cell must be 'rnn', 'lstm' or 'gru'; got {cell!r}")
+        names = ", ".join(map(repr, CELLS))
+        raise ValueError(f"init_parameters: cell must be one of {names}; got {cell!r}")
     for name, v in (("n_x", n_x), ("n_a", n_a), ("n_y", n_y), ("num_layers", num_layers)):
         if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1):
             raise ValueError(f"init_parameters: {name} must be a positive int; got {v!r}")

@@ -32,7 +32,6 @@ from . import _engine
 from ._cell import grads_by_key, stack_weights
 from ._checks import check, check_lengths
 from .gru import CELL as GRU
-from .gru import form
 from .lstm import CELL as LSTM
 from .rnn import CELL as RNN
 
@@ -47,7 +46,7 @@ __all__ = [
     "rnn_layers_backward",
 ]
 
-_B = ("n_a", 1)
+_BCA = "the recurrent biases of the reset-after form; pass reset_after=True, or drop them"
 
 
 def suffix(layer, direction):
@@ -66,7 +65,7 @@ def rnn_layers(x, parameters, *, num_layers=1, bidirectional=False, a0=None, len
 def rnn_layers_backward(da, cache, da_n=None, *, need_dx=True):
     """Gradients of :func:`rnn_layers` from ``da`` (every step) and ``da_n`` (final states);
     ``need_dx=False`` skips ``dx``, the input's."""
-    return backward("rnn_layers_backward", da, cache, {"da_n": da_n}, need_dx)
+    return backward(RNN, "rnn_layers_backward", da, cache, {"da_n": da_n}, need_dx)
 
 
 def lstm_layers(
@@ -89,23 +88,26 @@ def lstm_layers(
 def lstm_layers_backward(da, cache, da_n=None, dc_n=None, *, need_dx=True):
     """Gradients of :func:`lstm_layers` from ``da`` (every step) and ``da_n``, ``dc_n``;
     ``need_dx=False`` skips ``dx``, the input's."""
-    return backward("lstm_layers_backward", da, cache, {"da_n": da_n, "dc_n": dc_n}, need_dx)
+    return backward(LSTM, "lstm_layers_backward", da, cache, {"da_n": da_n, "dc_n": dc_n}, need_dx)
 
 
 def gru_layers(
     x, parameters, *, num_layers=1, bidirectional=False, reset_after=False, a0=None, lengths=None
 ):
     """Stacked (and bidirectional) GRU layers: ``a (D n_a, m, T_x)``, ``a_n`` and a cache."""
-    fname = "gru_layers"
-    given = parameters if isinstance(parameters, Mapping) else {}
-    if not reset_after and any(k.startswith("bca_") for k in given):
-        raise ValueError(
-            f"{fname}: parameters has 'bca_...' keys, the recurrent biases of the "
-            f"reset-after form; pass reset_after=True, or drop them"
-        )
-    extra = form(fname, {}, reset_after)
+    extra = {"bca": ("n_a", 1)} if reset_after else {}
+    stray = {} if reset_after else {"bca": _BCA}
     a, (a_n,), cache = forward(
-        GRU, fname, x, parameters, num_layers, bidirectional, {"a0": a0}, lengths, extra
+        GRU,
+        "gru_layers",
+        x,
+        parameters,
+        num_layers,
+        bidirectional,
+        {"a0": a0},
+        lengths,
+        extra,
+        stray,
     )
     return a, a_n, cache
 
@@ -113,19 +115,25 @@ def gru_layers(
 def gru_layers_backward(da, cache, da_n=None, *, need_dx=True):
     """Gradients of :func:`gru_layers` from ``da`` (every step) and ``da_n`` (final states);
     ``need_dx=False`` skips ``dx``, the input's."""
-    return backward("gru_layers_backward", da, cache, {"da_n": da_n}, need_dx)
+    return backward(GRU, "gru_layers_backward", da, cache, {"da_n": da_n}, need_dx)
 
 
-def forward(cell, fname, x, parameters, num_layers, bidirectional, states0, lengths, extra=None):
+def forward(
+    cell, fname, x, parameters, num_layers, bidirectional, states0, lengths, extra=None, stray=None
+):
     """Layers of ``cell``: the last layer's outputs ``(D n_a, m, T_x)``, the final states
     ``(num_layers * D, n_a, m)`` (one array per state) and the cache. ``states0`` maps ``a0``
     (and ``c0``) to the initial states or None; ``extra`` adds keys and dims to every layer's
-    parameters (the GRU's ``bca``)."""
+    parameters (the GRU's ``bca``); ``stray`` maps keys that must not be there to why."""
     if not isinstance(num_layers, int) or isinstance(num_layers, bool) or num_layers < 1:
         raise ValueError(f"{fname}: num_layers must be a positive int; got {num_layers!r}")
     if not isinstance(bidirectional, bool):
         raise TypeError(f"{fname}: bidirectional must be True or False; got {bidirectional!r}")
     D = 2 if bidirectional else 1
+    given = parameters if isinstance(parameters, Mapping) else {}
+    for key, why in (stray or {}).items():
+        if any(k.startswith(f"{key}_") for k in given):
+            raise ValueError(f"{fname}: parameters has '{key}_...' keys, {why}")
     extra = extra or {}
     xp, sizes = _check(cell, fname, x, parameters, num_layers, D, states0, extra)
     n, m, T = sizes["n_a"], sizes["m"], sizes["T_x"]
@@ -150,13 +158,19 @@ def forward(cell, fname, x, parameters, num_layers, bidirectional, states0, leng
     return inp, tuple(xp.stack(f) for f in finals), cache
 
 
-def backward(fname, da, cache, dfinals, need_dx=True):
+def backward(cell, fname, da, cache, dfinals, need_dx=True):
     """Gradients of :func:`forward` from ``da`` and ``dfinals``, which maps ``da_n`` (and
-    ``dc_n``) to the final states' gradients or None."""
+    ``dc_n``) to the final states' gradients or None. A tape that fails half way is spent
+    (:class:`xrnn._engine.Tape`): the cache is then refused."""
     if not isinstance(cache, dict) or "layers" not in cache:
         raise TypeError(
             f"{fname}: cache must be the cache that the layers' forward pass "
             f"returns; got {type(cache).__name__}"
+        )
+    if cache["cell"] is not cell:
+        raise TypeError(
+            f"{fname}: cache comes from the layers of another cell, {cache['cell'].name}; "
+            f"pass it to its backward function"
         )
     tapes = [tape for layer in cache["layers"] or () for tape in layer]
     if cache["layers"] is None or any(tape.spent for tape in tapes):
@@ -164,15 +178,13 @@ def backward(fname, da, cache, dfinals, need_dx=True):
             f"{fname}: cache was spent by an earlier backward pass, which reused "
             f"its memory for the gradients; run the forward pass again"
         )
-    cell, xp = cache["cell"], cache["xp"]
+    xp = cache["xp"]
     n, m, T, D = cache["sizes"]
     L = len(cache["layers"])
     arrays = {"da": (da, (D * n, m, T))}
     arrays.update({k: (v, (L * D, n, m)) for k, v in dfinals.items() if v is not None})
     arrays["the forward pass's x"] = (tapes[0].x, None)
     check(fname, arrays)
-    for tape in tapes:  # spent before any is written over, should a pass fail half-way
-        tape.spent = tape.gated
     grads, dstates = {}, {s: [None] * (L * D) for s in cell.states}
     for k in reversed(range(L)):
         dinp = None

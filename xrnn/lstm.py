@@ -21,7 +21,7 @@ on rows, one per example: ``z (m, 4 n_a) = zx + zh``, the input's and the state'
 """
 
 from . import _sequence
-from ._cell import Cell, register, stack_gates, unstack_gates
+from ._cell import Cell, bias, bias_row, register, stack_gates, unstack_gates
 from .activations import _sigmoid_tanh, _tanh, _through_sigmoid, _through_tanh
 
 __all__ = ["lstm_backward", "lstm_cell_backward", "lstm_cell_forward", "lstm_forward"]
@@ -31,12 +31,13 @@ GATES = ("f", "i", "o", "c")  # the parameter keys of the stacked gates, in thei
 
 def stack(p, *, xp):
     """``Wh (4n, n)``, ``Wx (4n, n_x)``, ``b (1, 4n)``: the gates f, i, o, g stacked."""
-    Wh, Wx, b = stack_gates(p, GATES, p["Wf"].shape[0], xp)
-    return {"Wx": Wx, "b": b, "Wh": Wh}
+    Wh, Wx = stack_gates(p, GATES, p["Wf"].shape[0], xp)
+    return {"Wx": Wx, "b": bias_row([bias(p, f"b{k}") for k in GATES], xp), "Wh": Wh}
 
 
 def unstack(g, w, *, xp):
-    return unstack_gates(g["Wh"], g["Wx"], g["b"], GATES, g["Wh"].shape[1], xp)
+    """The gradients in the course's order: ``dWf, dbf, dWi, dbi, dWc, dbc, dWo, dbo``."""
+    return unstack_gates(g["Wh"], g["Wx"], g["b"], GATES, g["Wh"].shape[1], xp, order="fico")
 
 
 def step(w, zx, zh, prev, *, xp):
@@ -44,7 +45,7 @@ def step(w, zx, zh, prev, *, xp):
     ``prev = (a_prev, c_prev)``; ``gates = [f, i, o, g]``."""
     _, c_prev = prev
     n = c_prev.shape[1]
-    gates = _sigmoid_tanh(zx + zh, 3 * n, xp)
+    gates = _sigmoid_tanh(zx, zh, 3 * n, xp)
     f, i, o, g = (gates[:, k * n : (k + 1) * n] for k in range(4))
     c = f * c_prev + i * g
     tc = _tanh(c, xp)
@@ -59,8 +60,7 @@ def step_backward(w, prev, state, saved, d, *, xp):
     da, dc = d
     n = tc.shape[1]
     f, i, o, g = (gates[:, k * n : (k + 1) * n] for k in range(4))
-    dtc = da * o  # dJ/d tanh(c), through a = o * tanh(c)
-    dc = dtc - dtc * tc * tc + dc  # dJ/dc = dc_next + dtc * (1 - tanh(c)^2)
+    dc = _through_tanh(da * o, tc) + dc  # through a = o * tanh(c), and from the next step
     dfio = xp.concat([dc * c_prev, dc * g, da * tc], axis=1)  # dJ/df, dJ/di, dJ/do
     dz = [_through_sigmoid(dfio, gates[:, : 3 * n]), _through_tanh(dc * i, g)]
     return dz, None, (None, dc * f)

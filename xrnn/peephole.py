@@ -16,7 +16,7 @@ the peepholes ``pf, pi, po``.
 """
 
 from . import _sequence, layers
-from ._cell import Cell, register, stack_gates, unstack_gates
+from ._cell import Cell, bias, bias_row, register, stack_gates, unstack_gates
 from .activations import _sigmoid, _tanh, _through_sigmoid, _through_tanh
 
 __all__ = ["peephole_backward", "peephole_forward", "peephole_layers", "peephole_layers_backward"]
@@ -27,14 +27,15 @@ PEEPHOLES = ("pf", "pi", "po")
 
 def stack(p, *, xp):
     """The LSTM's stacked gates f, i, o, g, and the peepholes as rows ``(1, n)``."""
-    Wh, Wx, b = stack_gates(p, GATES, p["Wf"].shape[0], xp)
+    Wh, Wx = stack_gates(p, GATES, p["Wf"].shape[0], xp)
+    b = bias_row([bias(p, f"b{k}") for k in GATES], xp)
     rows = {k: xp.asarray(xp.reshape(p[k], (1, -1)), copy=True) for k in PEEPHOLES}
     return {"Wx": Wx, "b": b, "Wh": Wh, **rows}
 
 
 def unstack(g, w, *, xp):
     n = g["Wh"].shape[1]
-    grads = unstack_gates(g["Wh"], g["Wx"], g["b"], GATES, n, xp)
+    grads = unstack_gates(g["Wh"], g["Wx"], g["b"], GATES, n, xp, order="fico")
     return {**grads, **{f"d{k}": xp.reshape(g[k], (n, 1)) for k in PEEPHOLES}}
 
 
@@ -92,6 +93,7 @@ CELL = register(
         step=step,
         step_backward=step_backward,
         weight_grads=weight_grads,
+        optional={f"b{k}a": _B for k in "fico"},  # PyTorch's second biases, as the LSTM's
     )
 )
 
@@ -122,4 +124,4 @@ def peephole_layers(
 def peephole_layers_backward(da, cache, da_n=None, dc_n=None, *, need_dx=True):
     """As :func:`xrnn.lstm_layers_backward`."""
     d = {"da_n": da_n, "dc_n": dc_n}
-    return layers.backward("peephole_layers_backward", da, cache, d, need_dx)
+    return layers.backward(CELL, "peephole_layers_backward", da, cache, d, need_dx)

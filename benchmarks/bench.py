@@ -136,7 +136,8 @@ def load_baseline(rev):
     from a temporary folder."""
     folder = tempfile.mkdtemp(prefix="xrnn-base-")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    tar = subprocess.run(["git", "-C", root, "archive", rev, "xrnn"], capture_output=True, check=True)
+    command = ["git", "-C", root, "archive", rev, "xrnn"]
+    tar = subprocess.run(command, capture_output=True, check=True)
     subprocess.run(["tar", "-x", "-C", folder], input=tar.stdout, check=True)
     os.rename(os.path.join(folder, "xrnn"), os.path.join(folder, "xrnn_base"))
     sys.path.insert(0, folder)

@@ -37,7 +37,7 @@ def init_parameters(
     ``xp`` (default NumPy), ``dtype`` (default float64) and ``device`` say where they go.
     """
     if cell not in CELLS:
-        names = ", ".join(map(repr, CELLS))
+        names = ", ".join(map(repr, sorted(CELLS)))
         raise ValueError(f"init_parameters: cell must be one of {names}; got {cell!r}")
     for name, v in (("n_x", n_x), ("n_a", n_a), ("n_y", n_y), ("num_layers", num_layers)):
         if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1):

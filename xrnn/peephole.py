@@ -15,9 +15,12 @@ Parameters, shapes and functions are the LSTM's (:mod:`xrnn.lstm`, :mod:`xrnn.la
 the peepholes ``pf, pi, po``.
 """
 
+from dataclasses import replace
+
 from . import _sequence, layers
-from ._cell import Cell, bias, bias_row, register, stack_gates, unstack_gates
+from ._cell import bias, bias_row, register, stack_gates, unstack_gates
 from .activations import _sigmoid, _tanh, _through_sigmoid, _through_tanh
+from .lstm import CELL as LSTM
 
 __all__ = ["peephole_backward", "peephole_forward", "peephole_layers", "peephole_layers_backward"]
 
@@ -77,23 +80,16 @@ def weight_grads(w, dZ, dZh, S, V, *, xp):
     return {k: xp.sum(dZ[:, j * n : (j + 1) * n] * v, axis=0) for k, (j, v) in seen.items()}
 
 
-_W, _B = ("n_a", "n_a+IN"), ("n_a", 1)
 CELL = register(
-    Cell(
+    replace(  # the LSTM's states, gates and recurrent biases, with the peepholes
+        LSTM,
         name="peephole",
-        weights={
-            **{f"W{k}": _W for k in "fico"},
-            **{f"b{k}": _B for k in "fico"},
-            **{k: _B for k in PEEPHOLES},
-        },
-        states=("a", "c"),
-        gates={"ft": 0, "it": 1, "cct": 3, "ot": 2},
+        weights={**LSTM.weights, **{k: ("n_a", 1) for k in PEEPHOLES}},
         stack=stack,
         unstack=unstack,
         step=step,
         step_backward=step_backward,
         weight_grads=weight_grads,
-        optional={f"b{k}a": _B for k in "fico"},  # PyTorch's second biases, as the LSTM's
     )
 )
 

@@ -36,6 +36,7 @@ from .activations import _sigmoid, _tanh, _through_sigmoid, _through_tanh
 __all__ = ["gru_backward", "gru_cell_backward", "gru_cell_forward", "gru_forward"]
 
 GATES = ("u", "r", "c")
+RESET_AFTER = {"bca": ("n_a", 1)}  # the parameter of the reset-after form, beside the course's
 
 
 def stack(p, *, xp):
@@ -136,11 +137,11 @@ def _form(fname, parameters, reset_after):
             f"{fname}: parameters has 'bca', the recurrent bias of the reset-after "
             f"form; pass reset_after=True, or drop 'bca'"
         )
-    return {"bca": ("n_a", 1)} if reset_after else {}
+    return RESET_AFTER if reset_after else {}
 
 
 def _own_form(p):
-    return {"bca": ("n_a", 1)} if isinstance(p, dict) and "bca" in p else {}
+    return RESET_AFTER if isinstance(p, dict) and "bca" in p else {}
 
 
 def gru_cell_forward(xt, a_prev, parameters, reset_after=False):

@@ -32,6 +32,7 @@ from . import _engine
 from ._cell import grads_by_key, stack_weights
 from ._checks import check, check_lengths
 from .gru import CELL as GRU
+from .gru import RESET_AFTER
 from .lstm import CELL as LSTM
 from .rnn import CELL as RNN
 
@@ -95,7 +96,7 @@ def gru_layers(
     x, parameters, *, num_layers=1, bidirectional=False, reset_after=False, a0=None, lengths=None
 ):
     """Stacked (and bidirectional) GRU layers: ``a (D n_a, m, T_x)``, ``a_n`` and a cache."""
-    extra = {"bca": ("n_a", 1)} if reset_after else {}
+    extra = RESET_AFTER if reset_after else {}
     stray = {} if reset_after else {"bca": _BCA}
     a, (a_n,), cache = forward(
         GRU,

@@ -325,9 +325,8 @@ def _passed(new, old, t, M, xp):
 def _layout(cell, w, Z, S, xp):
     """What the cell's step saves, learnt from a step on no rows: whether it keeps its gates in
     ``Z`` (the first value it saves, when as wide as ``Z``) and the widths of the others."""
-    prev = [xp.reshape(s, (-1, s.shape[2]))[:0, :] for s in S]
-    zx = xp.reshape(Z, (-1, Z.shape[2]))[:0, :]
-    _, saved = cell.step(w, zx, prev[0] @ w["Wh"].T, prev, xp=xp)
+    prev = [_no_rows(s, xp) for s in S]
+    _, saved = cell.step(w, _no_rows(Z, xp), prev[0] @ w["Wh"].T, prev, xp=xp)
     gated = _gates_kept(saved, Z.shape[2])
     return gated, [v.shape[1] for v in saved[int(gated) :]]
 
@@ -341,8 +340,8 @@ def _tail(tape, xp):
     rows (None: the cell has no tail), and whether that is over a saved value ``V`` as wide
     (its last), which only step ``t`` reads, before its gradients are written there."""
     S, Z, V = tape.S, tape.Z, tape.V
-    rows = [xp.reshape(s, (-1, s.shape[2]))[:0, :] for s in S]
-    saved = [xp.reshape(b, (-1, b.shape[2]))[:0, :] for b in ((Z,) if tape.gated else ()) + V]
+    rows = [_no_rows(s, xp) for s in S]
+    saved = [_no_rows(b, xp) for b in ((Z,) if tape.gated else ()) + V]
     _, dzh, _ = tape.cell.step_backward(tape.w, rows, rows, saved, rows, xp=xp)
     if dzh is None:
         return None, False
@@ -350,6 +349,12 @@ def _tail(tape, xp):
     if same:
         return same[-1], True
     return _zeros((*Z.shape[:2], dzh.shape[1]), Z, xp), False
+
+
+def _no_rows(buffer, xp):
+    """No rows of a buffer ``(..., width)``: ``(0, width)``, for a cell's functions to show
+    the shapes of what they return."""
+    return xp.reshape(buffer, (-1, buffer.shape[-1]))[:0, :]
 
 
 def _empty(shape, like, xp):

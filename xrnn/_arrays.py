@@ -2,6 +2,8 @@
 
 import array_api_compat
 
+from . import _kernels
+
 __all__ = ["put", "time_major"]
 
 
@@ -22,6 +24,8 @@ def put(buf, index, value):
 
 def time_major(a, xp):
     """``a (width, m, T)`` as the ``(T*m, width)`` matrix whose rows are steps, then examples:
-    a view when ``a`` already has that memory layout, else one copy."""
+    a view when ``a`` already has that memory layout, else one copy (a compiled one where
+    :mod:`xrnn._kernels` applies)."""
     width, m, T = a.shape
-    return xp.reshape(xp.permute_dims(a, (2, 1, 0)), (T * m, width))
+    copy = _kernels.time_major(a)
+    return xp.reshape(xp.permute_dims(a, (2, 1, 0)) if copy is None else copy, (T * m, width))

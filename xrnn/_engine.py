@@ -63,6 +63,7 @@ import math
 
 from array_api_compat import device
 
+from . import _kernels
 from ._arrays import put, time_major
 from ._lengths import Lengths
 from .activations import _softmax
@@ -77,7 +78,8 @@ CACHE_BYTES = 1 << 20
 
 class Tape:
     """What a forward pass keeps for its backward: the cell, the stacked weights ``w`` it used
-    (new arrays, so that the parameters may change afterwards), its input ``x``, the lengths,
+    (new arrays, so that the parameters may change afterwards), its input as ``X (T*m, n_x)``
+    (:func:`time_major`), the lengths,
     the direction and the buffers ``S``, ``Z``, ``V`` of the legend above.
 
     The one rule for spending: a backward pass writes its gradients over what the forward pass
@@ -87,8 +89,8 @@ class Tape:
     gradients as saved values. (The RNN saves nothing: its tapes can be used again.)
     """
 
-    def __init__(self, cell, w, x, lengths, reverse, S, Z, V, gated):
-        self.cell, self.w, self.x, self.lengths, self.reverse = cell, w, x, lengths, reverse
+    def __init__(self, cell, w, X, lengths, reverse, S, Z, V, gated):
+        self.cell, self.w, self.X, self.lengths, self.reverse = cell, w, X, lengths, reverse
         self.S, self.Z, self.V, self.gated = S, Z, V, gated
         self.spent = False
 
@@ -117,7 +119,8 @@ def forward(cell, w, x, states0, lengths, *, reverse=False, xp):
         x = xp.permute_dims(lengths.reverse(xp.permute_dims(x, (2, 1, 0))), (2, 1, 0))
     _, m, T = x.shape
     n = states0[0].shape[1]
-    Z = _project(x, w, xp)
+    X = time_major(x, xp)
+    Z = _project(X, w, T, m, xp)
     S = tuple(put(_empty((T + 1, m, n), x, xp), (0, ...), s) for s in states0)
     F = lengths.step_scales(x.dtype)
     Wh_T = w["Wh"].T
@@ -142,8 +145,12 @@ def forward(cell, w, x, states0, lengths, *, reverse=False, xp):
             V = [put(v, (t, slice(k, None), ...), 0.0) for v in V]
         return S, Z, V
 
-    S, Z, V = scan(body, (S, Z, V), _plan(lengths, Z, xp))
-    return Tape(cell, w, x, lengths, reverse, tuple(S), Z, tuple(V), gated)
+    kernels = _kernels.steps(cell, x)
+    if kernels is None:
+        S, Z, V = scan(body, (S, Z, V), _plan(lengths, Z, xp))
+    else:
+        _kernels.forward(kernels, w, S, Z, V, lengths, scan)
+    return Tape(cell, w, X, lengths, reverse, tuple(S), Z, tuple(V), gated)
 
 
 def backward(tape, da, dfinal=None, *, need_dx=True, xp):
@@ -215,11 +222,16 @@ def backward(tape, da, dfinal=None, *, need_dx=True, xp):
             new.append(v if M is None and k == m else _passed(v, old, t, M, xp))
         return new, Z, DH
 
-    dS, Z, DH = scan(body, (dS, tape.Z, DH), _plan(lengths, tape.Z, xp), reverse=True)
+    kernels = _kernels.steps(cell, tape.Z)
+    if kernels is None:
+        dS, Z, DH = scan(body, (dS, tape.Z, DH), _plan(lengths, tape.Z, xp), reverse=True)
+    else:
+        Z = tape.Z
+        dS = _kernels.backward(kernels, w, S, Z, V, DH, da, dS, lengths, scan)
     dZ = xp.reshape(Z, (T * m, G))
     dZh = None if DH is None else xp.reshape(DH, (T * m, DH.shape[2]))
     A = xp.reshape(S[0][:T, ...], (T * m, n))
-    grads = {"Wx": dZ.T @ time_major(tape.x, xp), "b": xp.sum(dZ, axis=0)}
+    grads = {"Wx": dZ.T @ tape.X, "b": xp.sum(dZ, axis=0)}
     if dZh is None:
         grads["Wh"] = dZ[:, :H].T @ A
     else:
@@ -244,7 +256,8 @@ def replay(cell, w, x, prev, last, *, xp):
     _, m, T = x.shape
     n = prev[0].shape[2]
     S = tuple(xp.concat([p, xp.expand_dims(q, axis=0)]) for p, q in zip(prev, last, strict=True))
-    Z = _project(x, w, xp)
+    X = time_major(x, xp)
+    Z = _project(X, w, T, m, xp)
     G = Z.shape[2]
     rows = tuple(xp.reshape(p, (T * m, n)) for p in prev)
     zh = rows[0] @ w["Wh"].T
@@ -253,7 +266,7 @@ def replay(cell, w, x, prev, last, *, xp):
     if gated:
         Z = xp.reshape(saved[0], (T, m, G))
     V = tuple(xp.reshape(v, (T, m, v.shape[1])) for v in saved[int(gated) :])
-    return Tape(cell, w, x, Lengths(None, m, T, xp, x), False, S, Z, V, gated)
+    return Tape(cell, w, X, Lengths(None, m, T, xp, x), False, S, Z, V, gated)
 
 
 def outputs(A, Wy, by, masks, xp):
@@ -297,10 +310,9 @@ def _joined(parts, xp):
     return parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
 
 
-def _project(x, w, xp):
-    """``Z (T, m, G)``: ``zx = x Wx^T + b`` of every step, one product."""
-    _, m, T = x.shape
-    Z = time_major(x, xp) @ w["Wx"].T
+def _project(X, w, T, m, xp):
+    """``Z (T, m, G)``: ``zx = x Wx^T + b`` of every step, one product, from ``X (T*m, n_x)``."""
+    Z = X @ w["Wx"].T
     Z += w["b"]
     return xp.reshape(Z, (T, m, Z.shape[1]))
 

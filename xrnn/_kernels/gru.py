@@ -1,0 +1,162 @@
+"""The GRU's step, compiled, both forms: forward beside backward, in the symbols of
+:mod:`xrnn.gru`, on the engine's buffers (see :mod:`xrnn._kernels`). Reset after, a step is one
+kernel each way; in the course's form the candidate's product ``(r * a_prev) Wc^T`` comes
+between two (and ``dg Wc`` backward).
+"""
+
+import numpy as np
+from numba import njit
+
+from ._math import OPTIONS, dsigmoid, dtanh, sigmoid, tanh
+
+
+def forward(w, t, k, mask, Z, ZH, S, V, Q):
+    A, E = S[0], V[0]
+    if "bca" in w:
+        _forward_after(t, k, mask, Z, ZH, A, E, w["bca"][0])
+        return
+    _gates(t, k, mask, Z, ZH, A, E)
+    n = A.shape[2]
+    np.matmul(E[t, :k, :], w["Wc"].T, out=Q[:k, :n])
+    _candidate(t, k, mask, Z, Q, A)
+
+
+def backward(w, t, k, mask, Z, DH, S, V, dA, P, D, Q):
+    A, E, Da = S[0], V[0], D[0]
+    if "bca" in w:
+        _backward_after(t, k, mask, Z, DH, A, E, dA, P, Da, Q)
+        return Q[:k, :]
+    n = A.shape[2]
+    _backward_candidate(t, k, mask, Z, A, dA, P, Da)
+    np.matmul(Z[t, :k, 2 * n :], w["Wc"], out=Q[:k, :n])
+    _backward_reset(t, k, mask, Z, A, Q, Da)
+    return Z[t, :k, : 2 * n]
+
+
+@njit(**OPTIONS)
+def _forward_after(t, k, mask, Z, ZH, A, E, bca):
+    """Reset after: ``u, r, g`` over ``zx`` in ``Z[t]``, ``e = Wc_a a_prev + bca`` into
+    ``E[t]``, ``a`` into ``A[t + 1]``."""
+    n = A.shape[2]
+    for row in range(Z.shape[1]):
+        a, e = A[t + 1, row], E[t, row]
+        if row >= k or not mask[t, row]:
+            a[:] = 0
+            e[:] = 0
+            continue
+        z, zh, a_prev = Z[t, row], ZH[row], A[t, row]
+        zu, zr, zc = z[:n], z[n : 2 * n], z[2 * n :]
+        hu, hr, hc = zh[:n], zh[n : 2 * n], zh[2 * n :]
+        for j in range(n):
+            u = sigmoid(zu[j] + hu[j])
+            r = sigmoid(zr[j] + hr[j])
+            ej = hc[j] + bca[j]
+            g = tanh(zc[j] + r * ej)
+            zu[j], zr[j], zc[j], e[j] = u, r, g, ej
+            a[j] = a_prev[j] + u * (g - a_prev[j])
+
+
+@njit(**OPTIONS)
+def _backward_after(t, k, mask, Z, DH, A, E, dA, P, Da, Q):
+    """Reset after, backward: ``dJ/dz`` of u, r, g into ``Z[t]``, that of ``zh``'s tail
+    (``dg * r``) into ``DH[t]`` (which may be ``E``), both into ``Q`` beside those of u, r for
+    the product with ``Wh``, and ``dJ/da_prev``'s direct part into ``Da``."""
+    n = A.shape[2]
+    for row in range(Z.shape[1]):
+        p, d_a, z = P[row], Da[row], Z[t, row]
+        if row >= k or not mask[t, row]:
+            d_a += p
+            p[:] = 0
+            z[:] = 0
+            Q[row, :] = 0
+            DH[t, row, :] = 0
+            continue
+        a_prev, da_t, e, dh, q = A[t, row], dA[t, row], E[t, row], DH[t, row], Q[row]
+        zu, zr, zc = z[:n], z[n : 2 * n], z[2 * n :]
+        qu, qr, qc = q[:n], q[n : 2 * n], q[2 * n :]
+        for j in range(n):
+            u, r, g = zu[j], zr[j], zc[j]
+            da = p[j] + d_a[j] + da_t[j]
+            dau = da * u
+            dg = dau * dtanh(g)
+            du = da * (g - a_prev[j]) * dsigmoid(u)
+            dr = dg * e[j] * dsigmoid(r)
+            zu[j], zr[j], zc[j] = du, dr, dg
+            qu[j], qr[j], qc[j] = du, dr, dg * r
+            dh[j] = dg * r
+            d_a[j] = da - dau
+
+
+@njit(**OPTIONS)
+def _gates(t, k, mask, Z, ZH, A, E):
+    """The course's form, first half: ``u, r`` over ``zx`` in ``Z[t]``, ``e = r * a_prev``
+    into ``E[t]``."""
+    n = A.shape[2]
+    for row in range(Z.shape[1]):
+        e = E[t, row]
+        if row >= k or not mask[t, row]:
+            e[:] = 0
+            continue
+        z, zh, a_prev = Z[t, row], ZH[row], A[t, row]
+        zu, zr, hu, hr = z[:n], z[n : 2 * n], zh[:n], zh[n:]
+        for j in range(n):
+            u = sigmoid(zu[j] + hu[j])
+            r = sigmoid(zr[j] + hr[j])
+            zu[j], zr[j], e[j] = u, r, r * a_prev[j]
+
+
+@njit(**OPTIONS)
+def _candidate(t, k, mask, Z, Q, A):
+    """Second half: ``g = tanh(zx_c + e Wc^T)`` (the product in ``Q``), ``a`` into
+    ``A[t + 1]``."""
+    n = A.shape[2]
+    for row in range(Z.shape[1]):
+        a = A[t + 1, row]
+        if row >= k or not mask[t, row]:
+            a[:] = 0
+            continue
+        z, ec, a_prev = Z[t, row], Q[row], A[t, row]
+        zu, zc = z[:n], z[2 * n :]
+        for j in range(n):
+            g = tanh(zc[j] + ec[j])
+            zc[j] = g
+            a[j] = a_prev[j] + zu[j] * (g - a_prev[j])
+
+
+@njit(**OPTIONS)
+def _backward_candidate(t, k, mask, Z, A, dA, P, Da):
+    """The course's form, backward, first half: ``dJ/dz`` of u and g into ``Z[t]``, the
+    direct part ``(1 - u) da`` of ``dJ/da_prev`` into ``Da``."""
+    n = A.shape[2]
+    for row in range(Z.shape[1]):
+        p, d_a, z = P[row], Da[row], Z[t, row]
+        if row >= k or not mask[t, row]:
+            d_a += p
+            p[:] = 0
+            z[:] = 0
+            continue
+        a_prev, da_t = A[t, row], dA[t, row]
+        zu, zc = z[:n], z[2 * n :]
+        for j in range(n):
+            u, g = zu[j], zc[j]
+            da = p[j] + d_a[j] + da_t[j]
+            dau = da * u
+            zu[j] = da * (g - a_prev[j]) * dsigmoid(u)
+            zc[j] = dau * dtanh(g)
+            d_a[j] = da - dau
+
+
+@njit(**OPTIONS)
+def _backward_reset(t, k, mask, Z, A, Q, Da):
+    """Second half: from ``de = dg Wc`` in ``Q``, ``dJ/dz`` of r into ``Z[t]`` and
+    ``de * r`` added to ``Da``."""
+    n = A.shape[2]
+    for row in range(min(k, Z.shape[1])):
+        if not mask[t, row]:
+            continue
+        z, de, a_prev, d_a = Z[t, row], Q[row], A[t, row], Da[row]
+        zr = z[n : 2 * n]
+        for j in range(n):
+            r = zr[j]
+            zr[j] = de[j] * a_prev[j] * dsigmoid(r)
+            d_a[j] += de[j] * r

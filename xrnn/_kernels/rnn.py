@@ -1,0 +1,44 @@
+"""The RNN's step, compiled: forward beside backward, in the symbols of :mod:`xrnn.rnn`, on
+the engine's buffers (see :mod:`xrnn._kernels`)."""
+
+from numba import njit
+
+from ._math import OPTIONS, dtanh, tanh
+
+
+def forward(w, t, k, mask, Z, ZH, S, V, Q):
+    _forward(t, k, mask, Z, ZH, S[0])
+
+
+def backward(w, t, k, mask, Z, DH, S, V, dA, P, D, Q):
+    _backward(t, k, mask, Z, S[0], dA, P, D[0])
+    return Z[t, :k, :]
+
+
+@njit(**OPTIONS)
+def _forward(t, k, mask, Z, ZH, A):
+    """Step ``t``: ``a = tanh(zx + zh)`` into ``A[t + 1]``, from ``Z[t]`` and ``ZH``."""
+    for r in range(Z.shape[1]):
+        a = A[t + 1, r]
+        if r >= k or not mask[t, r]:
+            a[:] = 0
+            continue
+        zx, zh = Z[t, r], ZH[r]
+        for j in range(a.shape[0]):
+            a[j] = tanh(zx[j] + zh[j])
+
+
+@njit(**OPTIONS)
+def _backward(t, k, mask, Z, A, dA, P, Da):
+    """Step ``t`` backward: ``dJ/dz`` into ``Z[t]`` from ``da = P + Da + dA[t]``."""
+    for r in range(Z.shape[1]):
+        p, d_a, dz = P[r], Da[r], Z[t, r]
+        if r >= k or not mask[t, r]:
+            d_a += p
+            p[:] = 0
+            dz[:] = 0
+            continue
+        a, da_t = A[t + 1, r], dA[t, r]
+        for j in range(dz.shape[0]):
+            dz[j] = (p[j] + d_a[j] + da_t[j]) * dtanh(a[j])
+            d_a[j] = 0

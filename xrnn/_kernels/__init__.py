@@ -3,11 +3,12 @@ NumPy arrays on the CPU. The array-API steps of the cells stay the reference, an
 every other backend; :func:`steps` is the one place that chooses, and ``XRNN_KERNELS=reference``
 turns the kernels off.
 
-A cell's kernel module has ``forward(w, t, k, mask, Z, ZH, S, V, Q)``, which computes step
-``t`` from ``zx`` in ``Z[t]`` and ``zh`` in ``ZH`` and writes the step's states and what it
-saves into the engine's buffers ``S``, ``Z``, ``V`` (:mod:`xrnn._engine`), and
-``backward(w, t, k, mask, Z, DH, S, V, dA, P, D, Q)``, which writes ``dJ/dzx`` over ``Z[t]``
-(and a tail's ``dJ/dzh`` into ``DH[t]``) and returns the rows of ``dJ/dzh`` for the product
+A cell's kernel module has three functions. ``weights(w, n, dtype)``: what its kernels take of
+the engine's weights ``w`` besides ``Wh``, once per pass (``own``). ``forward(own, t, k, mask,
+Z, ZH, S, V, Q)``: step ``t`` from ``zx`` in ``Z[t]`` and ``zh`` in ``ZH``, the new states and
+what the step saves written into the engine's buffers ``S``, ``Z``, ``V`` (:mod:`xrnn._engine`).
+``backward(own, t, k, mask, Z, DH, S, V, dA, P, D, Q)``: ``dJ/dzx`` written over ``Z[t]`` (a
+tail's ``dJ/dzh`` into ``DH[t]``); it returns the rows of ``dJ/dzh`` for the product
 ``P = dJ/dzh Wh``. The gradient reaching ``a`` after step ``t`` is ``P + D[0] + dA[t]`` (``D[0]``
 the part that does not come through ``Wh``), that reaching ``c`` is ``D[1]``. Rows from ``k``
 on, or where ``mask[t]`` is false, do not run: zero states forward; backward, zero gradients
@@ -68,11 +69,12 @@ def forward(kernels, w, S, Z, V, lengths, scan):
     ZH = np.empty((Z.shape[1], Wh_T.shape[1]), Z.dtype)
     Q = np.empty(Z.shape[1:], Z.dtype)
     mask = _mask(lengths)
+    own = kernels.weights(w, S[0].shape[2], Z.dtype)
 
     def step(carry, tk):
         t, k = tk
         np.matmul(S[0][t, :k, :], Wh_T, out=ZH[:k, :])
-        kernels.forward(w, t, k, mask, Z, ZH, S, V, Q)
+        kernels.forward(own, t, k, mask, Z, ZH, S, V, Q)
         return carry
 
     scan(step, None, list(enumerate(lengths.running)))
@@ -83,16 +85,18 @@ def backward(kernels, w, S, Z, V, DH, dA, dS, lengths, scan):
     reaching the final states (rows ``(m, n)``): ``dJ/dzx`` over ``Z``, the tail's into ``DH``.
     Returns the gradients reaching the initial states."""
     Wh = w["Wh"]
-    if not dA.flags.c_contiguous:
-        dA = time_major(dA.T)
+    if type(dA) is not np.ndarray or not dA.flags.c_contiguous:
+        copy = time_major(dA.T)
+        dA = np.ascontiguousarray(dA) if copy is None else copy
     P = np.zeros((Z.shape[1], Wh.shape[1]), Z.dtype)
     D = [np.array(d, dtype=Z.dtype, order="C") for d in dS]  # new arrays: the kernels add up
     Q = np.empty(Z.shape[1:], Z.dtype)
     mask = _mask(lengths)
+    own = kernels.weights(w, S[0].shape[2], Z.dtype)
 
     def step(carry, tk):
         t, k = tk
-        dzh = kernels.backward(w, t, k, mask, Z, DH, S, V, dA, P, D, Q)
+        dzh = kernels.backward(own, t, k, mask, Z, DH, S, V, dA, P, D, Q)
         np.matmul(dzh, Wh, out=P[:k, :])
         return carry
 

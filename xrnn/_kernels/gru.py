@@ -10,25 +10,29 @@ from numba import njit
 from ._math import OPTIONS, dsigmoid, dtanh, sigmoid, tanh
 
 
+def weights(w, n, dtype):
+    """Reset after, ``(True, bca (n,))``; in the course's form ``(False, Wc)``."""
+    return (True, w["bca"][0]) if "bca" in w else (False, w["Wc"])
+
+
 def forward(w, t, k, mask, Z, ZH, S, V, Q):
-    A, E = S[0], V[0]
-    if "bca" in w:
-        _forward_after(t, k, mask, Z, ZH, A, E, w["bca"][0])
+    (A,), (E,), (after, u) = S, V, w
+    if after:
+        _forward_after(t, k, mask, Z, ZH, A, E, u)
         return
     _gates(t, k, mask, Z, ZH, A, E)
-    n = A.shape[2]
-    np.matmul(E[t, :k, :], w["Wc"].T, out=Q[:k, :n])
+    np.matmul(E[t, :k, :], u.T, out=Q[:k, : A.shape[2]])
     _candidate(t, k, mask, Z, Q, A)
 
 
 def backward(w, t, k, mask, Z, DH, S, V, dA, P, D, Q):
-    A, E, Da = S[0], V[0], D[0]
-    if "bca" in w:
+    (A,), (E,), (Da,), (after, u) = S, V, D, w
+    if after:
         _backward_after(t, k, mask, Z, DH, A, E, dA, P, Da, Q)
         return Q[:k, :]
     n = A.shape[2]
     _backward_candidate(t, k, mask, Z, A, dA, P, Da)
-    np.matmul(Z[t, :k, 2 * n :], w["Wc"], out=Q[:k, :n])
+    np.matmul(Z[t, :k, 2 * n :], u, out=Q[:k, :n])
     _backward_reset(t, k, mask, Z, A, Q, Da)
     return Z[t, :k, : 2 * n]
 

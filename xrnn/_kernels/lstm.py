@@ -9,23 +9,20 @@ from numba import njit
 from ._math import OPTIONS, dsigmoid, dtanh, sigmoid, tanh
 
 
+def weights(w, n, dtype):
+    """The peepholes ``pf, pi, po`` as rows ``(n,)``; zeros for the plain LSTM."""
+    if "pf" in w:
+        return w["pf"][0], w["pi"][0], w["po"][0]
+    return (np.zeros(n, dtype),) * 3
+
+
 def forward(w, t, k, mask, Z, ZH, S, V, Q):
-    pf, pi, po = _peepholes(w, Z)
-    _forward(t, k, mask, Z, ZH, S[0], S[1], V[0], pf, pi, po)
+    _forward(t, k, mask, Z, ZH, S[0], S[1], V[0], *w)
 
 
 def backward(w, t, k, mask, Z, DH, S, V, dA, P, D, Q):
-    pf, pi, po = _peepholes(w, Z)
-    _backward(t, k, mask, Z, S[1], V[0], dA, P, D[0], D[1], pf, pi, po)
+    _backward(t, k, mask, Z, S[1], V[0], dA, P, D[0], D[1], *w)
     return Z[t, :k, :]
-
-
-def _peepholes(w, Z):
-    """``pf, pi, po`` as rows ``(n,)``; zeros for the plain LSTM."""
-    if "pf" in w:
-        return w["pf"][0], w["pi"][0], w["po"][0]
-    zeros = np.zeros(Z.shape[2] // 4, Z.dtype)
-    return zeros, zeros, zeros
 
 
 @njit(**OPTIONS)

@@ -19,7 +19,9 @@ Contenders, all through their public entry points, on the same inputs:
 - ``base``: xrnn as it was at another git revision (``--baseline REV``), on the same inputs, to
   measure a change in one run (``base/x`` = its time / xrnn's: at least 1 is no slower).
 
-``--only`` times some of them (``--only xrnn base``).
+``--only`` times some of them (``--only xrnn base``). ``--cells load``: the medium LSTM and
+``xrnn train`` (its defaults, as a command) idle and with two busy processes competing for the
+cores, each time the median of its runs.
 
 Each time is the best of ``--repeat`` runs, the contenders taking turns. Thread counts are set
 for every contender alike (``--threads``). The machine's OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE,
@@ -36,6 +38,7 @@ if any(v in os.environ for v in _SLOW_BLAS):  # re-run without them, before NumP
     os.execve(sys.executable, [sys.executable, *sys.argv], env)
 
 import argparse  # noqa: E402
+import contextlib  # noqa: E402
 import importlib  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
@@ -66,6 +69,7 @@ CELLS = {  # gates per step, the layers' (input, directions), and whether a seed
     "lstm-len": (4, "seq", False),  # lengths uniform in 1..T, against the full length
     "lstm-sorted": (4, "seq", False),  # the same lengths, sorted longest first
 }
+EXTRA = ["train", "load"]  # not cells: the training step, and the runs under load
 BASE = {"lstm2bi": "lstm", "lstm-len": "lstm", "lstm-sorted": "lstm"}
 LENGTHS = ("lstm-len", "lstm-sorted")
 
@@ -416,14 +420,61 @@ def run_cpu(args):
     rows = []
     with threadpool_limits(args.threads):
         print(header(args, torch))
-        for cell in [c for c in args.cells if c != "train"]:
+        for cell in [c for c in args.cells if c not in EXTRA]:
             for size in args.sizes:
                 for dtype in args.dtypes:
                     rows.append(measure(cell, size, dtype, args, xp, torch))
                     print(format_row(rows[-1]), flush=True)
         if "train" in args.cells:
             rows += run_training(args, torch)
+        if "load" in args.cells:
+            rows += run_load(args)
     return rows
+
+
+def run_load(args):
+    """Wall times idle and with two busy processes (one per core) competing: the medium LSTM's
+    forward+backward and ``xrnn train`` with its defaults."""
+    print("\nunder load: two busy processes competing for the cores; median wall time")
+    print(f"{'what':28} {'idle':>9} {'loaded':>9} {'loaded/idle':>12}")
+    jobs = {}
+    for dtype in args.dtypes:
+        prob = make_problem("lstm", "medium", dtype)
+        jobs[f"lstm medium {dtype}"] = (lambda prob=prob: xrnn_run("lstm", prob), 5)
+    with tempfile.TemporaryDirectory() as out:
+        command = [sys.executable, "-m", "xrnn.cli", "train", "--out", out, "--force", "--no-plot"]
+        jobs["xrnn train (default)"] = (lambda: subprocess.run(command, capture_output=True), 1)
+        rows = []
+        for name, (f, runs) in jobs.items():
+            f()  # warm: compiled kernels, caches
+            idle = _median(f, runs)
+            with _busy(2):
+                loaded = _median(f, runs)
+            print(f"{name:28} {idle:8.2f}s {loaded:8.2f}s {loaded / idle:12.2f}", flush=True)
+            rows.append({"cell": "load", "what": name, "idle_s": idle, "loaded_s": loaded})
+    return rows
+
+
+def _median(f, runs):
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - t)
+    return sorted(times)[len(times) // 2]
+
+
+@contextlib.contextmanager
+def _busy(n):
+    """``n`` processes that keep a core busy each, for the duration."""
+    procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
+    time.sleep(0.5)
+    try:
+        yield
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
 
 
 def measure(cell, size, dtype, args, xp, torch):
@@ -501,7 +552,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", nargs="+", default=list(SIZES), choices=list(SIZES))
     ap.add_argument("--dtypes", nargs="+", default=["float64", "float32"])
-    ap.add_argument("--cells", nargs="+", default=[*CELLS, "train"], choices=[*CELLS, "train"])
+    ap.add_argument("--cells", nargs="+", default=[*CELLS, "train"], choices=[*CELLS, *EXTRA])
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")

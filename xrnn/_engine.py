@@ -63,7 +63,7 @@ import math
 
 from array_api_compat import device
 
-from . import _kernels
+from . import _kernels, _threads
 from ._arrays import put, time_major
 from ._lengths import Lengths
 from .activations import _softmax
@@ -114,7 +114,12 @@ def scan(f, carry, xs, reverse=False):
 
 def forward(cell, w, x, states0, lengths, *, reverse=False, xp):
     """Run ``cell`` over ``x (n_x, m, T)`` from the initial states ``states0`` (rows
-    ``(m, n)``, one per state): a :class:`Tape`."""
+    ``(m, n)``, one per state): a :class:`Tape`. (Under xrnn's thread policy.)"""
+    with _threads.policy(x):
+        return _forward(cell, w, x, states0, lengths, reverse, xp)
+
+
+def _forward(cell, w, x, states0, lengths, reverse, xp):
     if reverse:
         x = xp.permute_dims(lengths.reverse(xp.permute_dims(x, (2, 1, 0))), (2, 1, 0))
     _, m, T = x.shape
@@ -157,7 +162,12 @@ def backward(tape, da, dfinal=None, *, need_dx=True, xp):
     """Gradients of a :class:`Tape`'s pass from ``da (n, m, T)``, those of the outputs, and
     ``dfinal``, those of each example's final states (rows ``(m, n)``, or None for zeros):
     ``(grads, dx, d0)``, the gradients of ``w``'s entries, of ``x`` (None without
-    ``need_dx``) and of the initial states (rows)."""
+    ``need_dx``) and of the initial states (rows). (Under xrnn's thread policy.)"""
+    with _threads.policy(da):
+        return _backward(tape, da, dfinal, need_dx, xp)
+
+
+def _backward(tape, da, dfinal, need_dx, xp):
     if tape.spent:
         raise ValueError("the tape was spent by an earlier backward pass: run the forward again")
     cell, w, S, V, lengths = tape.cell, tape.w, tape.S, tape.V, tape.lengths
@@ -273,7 +283,8 @@ def outputs(A, Wy, by, masks, xp):
     """``y = softmax(Wy a + by)`` of every step at once, from ``A (T, m, n_a)``: ``(n_y, m, T)``;
     zero where the masks ``(T, m, 1)`` are false."""
     T, m, n = A.shape
-    z = xp.reshape(A, (T * m, n)) @ Wy.T
+    with _threads.policy(A):
+        z = xp.reshape(A, (T * m, n)) @ Wy.T
     z += by.T
     y = xp.reshape(_softmax(z, xp, axis=1, overwrite=True), (T, m, Wy.shape[0]))
     if masks is not None:

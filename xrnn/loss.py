@@ -16,6 +16,7 @@ from array_api_compat import device
 
 from ._arrays import time_major
 from ._checks import check, check_lengths
+from ._threads import policy
 
 __all__ = ["output_backward", "output_forward", "softmax_cross_entropy"]
 
@@ -26,7 +27,8 @@ def output_forward(a, Wy, by):
         "output_forward",
         {"a": (a, ("n_a", "m", "T_x")), "Wy": (Wy, ("n_y", "n_a")), "by": (by, ("n_y", 1))},
     )
-    z = time_major(a, xp) @ Wy.T
+    with policy(a):
+        z = time_major(a, xp) @ Wy.T
     z += by.T
     return xp.permute_dims(xp.reshape(z, (s["T_x"], s["m"], s["n_y"])), (2, 1, 0))
 
@@ -43,9 +45,11 @@ def output_backward(dz, a, Wy):
         },
     )
     dZ = time_major(dz, xp)
-    da = xp.reshape(dZ @ Wy, (s["T_x"], s["m"], s["n_a"]))
+    with policy(dz):
+        da = xp.reshape(dZ @ Wy, (s["T_x"], s["m"], s["n_a"]))
+        dWy = dZ.T @ time_major(a, xp)
     return {
-        "dWy": dZ.T @ time_major(a, xp),
+        "dWy": dWy,
         "dby": xp.reshape(xp.sum(dZ, axis=0), (s["n_y"], 1)),
         "da": xp.permute_dims(da, (2, 1, 0)),
     }

@@ -98,6 +98,7 @@ def test_layers(jax, numpy, cell):
     _both(jax, numpy, run)
 
 
+@pytest.mark.slow(reason="eager JAX dispatches every array operation: 5-11 s")
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
 def test_character_model_loss_and_gradients(jax, numpy, cell):
     model = charmodel.Model(cell, layers=2, hidden=3, vocab=5)

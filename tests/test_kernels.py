@@ -324,3 +324,32 @@ def test_scalar_math_at_the_edges(dtype):
     for f in (EXP, SIGMOID, TANH):
         out = f(nan)
         assert np.isnan(out[[0, 2]]).all() and not np.isnan(out[1])
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_a_step_is_a_few_calls(monkeypatch, cell):
+    """A compiled time step, forward and backward together, is its products (``np.matmul``
+    into buffers of the pass) and its kernels: 4 calls, 8 in the GRU's course form, whose
+    candidate's product comes between two kernels each way (with the slices that name their
+    rows, 8 and 14 array operations a step)."""
+    monkeypatch.delenv("XRNN_KERNELS", raising=False)
+    shape, T = (2, 3, 4, 6), 6
+    p, d, _ = _problem(cell, shape, "none", np.float64)
+    counts = collections.Counter()
+    matmul = np.matmul
+    monkeypatch.setattr(np, "matmul", lambda *a, **k: counts.update(["matmul"]) or matmul(*a, **k))
+    module = _kernels.steps(_cell(cell), np.ones(1))
+    for name in dir(module):
+        f = getattr(module, name)
+        if isinstance(f, numba.core.registry.CPUDispatcher):
+            monkeypatch.setattr(module, name, _counted(f, counts))
+    _run(cell, p, d, None)
+    assert sum(counts.values()) == (8 if cell == "gru" else 4) * T, counts
+
+
+def _counted(f, counts):
+    return lambda *args: counts.update(["kernel"]) or f(*args)
+
+
+def _cell(cell):
+    return xrnn._cell.CELLS["gru" if cell == "gru-ra" else cell]

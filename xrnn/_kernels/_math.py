@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 from llvmlite import ir
-from numba import types
+from numba import njit, types
 from numba.extending import intrinsic, overload
 
 # fastmath without "reassoc" (which would reorder the polynomial, up to 210 ulps) and without
@@ -142,3 +142,16 @@ def _exp32(z):
     p = (((c7 * r + c6) * r + c5) * r + c4) * r + c3
     p = ((p * r + c2) * r + c1) * r + c0
     return p * _as_float(np.int32((np.int32(k) + 127) << 23))
+
+
+@njit(inline="always", **OPTIONS)
+def passes_on(row, t, k, mask, p, d_a, dz):
+    """Backward, whether row ``row`` does not run at step ``t`` (from ``k`` on, or masked); if
+    so its gradient passes on to the step before (``d_a += p``, ``p = 0``) and its ``dz`` is
+    zero."""
+    if row < k and mask[t, row]:
+        return False
+    d_a += p
+    p[:] = 0
+    dz[:] = 0
+    return True

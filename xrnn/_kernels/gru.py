@@ -7,7 +7,7 @@ between two (and ``dg Wc`` backward).
 import numpy as np
 from numba import njit
 
-from ._math import OPTIONS, dsigmoid, dtanh, sigmoid, tanh
+from ._math import OPTIONS, dsigmoid, dtanh, passes_on, sigmoid, tanh
 
 
 def weights(w, n, dtype):
@@ -68,10 +68,7 @@ def _backward_after(t, k, mask, Z, DH, A, E, dA, P, Da, Q):
     n = A.shape[2]
     for row in range(Z.shape[1]):
         p, d_a, z = P[row], Da[row], Z[t, row]
-        if row >= k or not mask[t, row]:
-            d_a += p
-            p[:] = 0
-            z[:] = 0
+        if passes_on(row, t, k, mask, p, d_a, z):
             Q[row, :] = 0
             DH[t, row, :] = 0
             continue
@@ -134,10 +131,7 @@ def _backward_candidate(t, k, mask, Z, A, dA, P, Da):
     n = A.shape[2]
     for row in range(Z.shape[1]):
         p, d_a, z = P[row], Da[row], Z[t, row]
-        if row >= k or not mask[t, row]:
-            d_a += p
-            p[:] = 0
-            z[:] = 0
+        if passes_on(row, t, k, mask, p, d_a, z):
             continue
         a_prev, da_t = A[t, row], dA[t, row]
         zu, zc = z[:n], z[2 * n :]

@@ -6,7 +6,7 @@ of :mod:`xrnn.lstm` and :mod:`xrnn.peephole`, on the engine's buffers (see
 import numpy as np
 from numba import njit
 
-from ._math import OPTIONS, dsigmoid, dtanh, sigmoid, tanh
+from ._math import OPTIONS, dsigmoid, dtanh, passes_on, sigmoid, tanh
 
 
 def weights(w, n, dtype):
@@ -60,10 +60,7 @@ def _backward(t, k, mask, Z, C, TC, dA, P, Da, Dc, pf, pi, po):
     n = C.shape[2]
     for r in range(Z.shape[1]):
         p, d_a, dc_row, z = P[r], Da[r], Dc[r], Z[t, r]
-        if r >= k or not mask[t, r]:
-            d_a += p
-            p[:] = 0
-            z[:] = 0
+        if passes_on(r, t, k, mask, p, d_a, z):
             continue
         da_t, tc, c_prev = dA[t, r], TC[t, r], C[t, r]
         zf, zi, zo, zg = z[:n], z[n : 2 * n], z[2 * n : 3 * n], z[3 * n :]

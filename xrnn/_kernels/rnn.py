@@ -3,7 +3,7 @@ the engine's buffers (see :mod:`xrnn._kernels`)."""
 
 from numba import njit
 
-from ._math import OPTIONS, dtanh, tanh
+from ._math import OPTIONS, dtanh, passes_on, tanh
 
 
 def weights(w, n, dtype):
@@ -37,10 +37,7 @@ def _backward(t, k, mask, Z, A, dA, P, Da):
     """Step ``t`` backward: ``dJ/dz`` into ``Z[t]`` from ``da = P + Da + dA[t]``."""
     for r in range(Z.shape[1]):
         p, d_a, dz = P[r], Da[r], Z[t, r]
-        if r >= k or not mask[t, r]:
-            d_a += p
-            p[:] = 0
-            dz[:] = 0
+        if passes_on(r, t, k, mask, p, d_a, dz):
             continue
         a, da_t = A[t + 1, r], dA[t, r]
         for j in range(dz.shape[0]):

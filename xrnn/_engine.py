@@ -124,8 +124,9 @@ def _forward(cell, w, x, states0, lengths, reverse, xp):
         x = xp.permute_dims(lengths.reverse(xp.permute_dims(x, (2, 1, 0))), (2, 1, 0))
     _, m, T = x.shape
     n = states0[0].shape[1]
+    kernels = _kernels.steps(cell, x)
     X = time_major(x, xp)
-    Z = _project(X, w, T, m, xp)
+    Z = _project(X, w, T, m, xp, bias=kernels is None)  # the kernels add the bias themselves
     S = tuple(put(_empty((T + 1, m, n), x, xp), (0, ...), s) for s in states0)
     F = lengths.step_scales(x.dtype)
     Wh_T = w["Wh"].T
@@ -150,7 +151,6 @@ def _forward(cell, w, x, states0, lengths, reverse, xp):
             V = [put(v, (t, slice(k, None), ...), 0.0) for v in V]
         return S, Z, V
 
-    kernels = _kernels.steps(cell, x)
     if kernels is None:
         S, Z, V = scan(body, (S, Z, V), _plan(lengths, Z, xp))
     else:
@@ -321,10 +321,12 @@ def _joined(parts, xp):
     return parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
 
 
-def _project(X, w, T, m, xp):
-    """``Z (T, m, G)``: ``zx = x Wx^T + b`` of every step, one product, from ``X (T*m, n_x)``."""
+def _project(X, w, T, m, xp, bias=True):
+    """``Z (T, m, G)``: ``zx = x Wx^T + b`` of every step (without ``b``: ``x Wx^T``), one
+    product, from ``X (T*m, n_x)``."""
     Z = X @ w["Wx"].T
-    Z += w["b"]
+    if bias:
+        Z += w["b"]
     return xp.reshape(Z, (T, m, Z.shape[1]))
 
 

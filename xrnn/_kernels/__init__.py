@@ -5,7 +5,8 @@ turns the kernels off.
 
 A cell's kernel module has three functions. ``weights(w, n, dtype)``: what its kernels take of
 the engine's weights ``w`` besides ``Wh``, once per pass (``own``). ``forward(own, t, k, mask,
-Z, ZH, S, V, Q)``: step ``t`` from ``zx`` in ``Z[t]`` and ``zh`` in ``ZH``, the new states and
+Z, ZH, S, V, Q)``: step ``t`` from ``zx`` (``x Wx^T`` in ``Z[t]``: the kernel adds the bias
+``b``, which saves a pass over all of ``Z``) and ``zh`` in ``ZH``, the new states and
 what the step saves written into the engine's buffers ``S``, ``Z``, ``V`` (:mod:`xrnn._engine`).
 ``backward(own, t, k, mask, Z, DH, S, V, dA, P, D, Q)``: ``dJ/dzx`` written over ``Z[t]`` (a
 tail's ``dJ/dzh`` into ``DH[t]``); it returns the rows of ``dJ/dzh`` for the product

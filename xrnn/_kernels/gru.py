@@ -11,22 +11,24 @@ from ._math import OPTIONS, dsigmoid, dtanh, passes_on, sigmoid, tanh
 
 
 def weights(w, n, dtype):
-    """Reset after, ``(True, bca (n,))``; in the course's form ``(False, Wc)``."""
-    return (True, w["bca"][0]) if "bca" in w else (False, w["Wc"])
+    """The bias ``b (3n,)``; reset after, ``(True, b, bca (n,))``, in the course's form
+    ``(False, b, Wc)``."""
+    b = w["b"][0]
+    return (True, b, w["bca"][0]) if "bca" in w else (False, b, w["Wc"])
 
 
 def forward(w, t, k, mask, Z, ZH, S, V, Q):
-    (A,), (E,), (after, u) = S, V, w
+    (A,), (E,), (after, b, u) = S, V, w
     if after:
-        _forward_after(t, k, mask, Z, ZH, A, E, u)
+        _forward_after(t, k, mask, Z, ZH, A, E, b, u)
         return
-    _gates(t, k, mask, Z, ZH, A, E)
+    _gates(t, k, mask, Z, ZH, A, E, b)
     np.matmul(E[t, :k, :], u.T, out=Q[:k, : A.shape[2]])
-    _candidate(t, k, mask, Z, Q, A)
+    _candidate(t, k, mask, Z, Q, A, b)
 
 
 def backward(w, t, k, mask, Z, DH, S, V, dA, P, D, Q):
-    (A,), (E,), (Da,), (after, u) = S, V, D, w
+    (A,), (E,), (Da,), (after, _, u) = S, V, D, w
     if after:
         _backward_after(t, k, mask, Z, DH, A, E, dA, P, Da, Q)
         return Q[:k, :]
@@ -38,8 +40,8 @@ def backward(w, t, k, mask, Z, DH, S, V, dA, P, D, Q):
 
 
 @njit(**OPTIONS)
-def _forward_after(t, k, mask, Z, ZH, A, E, bca):
-    """Reset after: ``u, r, g`` over ``zx`` in ``Z[t]``, ``e = Wc_a a_prev + bca`` into
+def _forward_after(t, k, mask, Z, ZH, A, E, b, bca):
+    """Reset after: ``u, r, g`` over ``zx - b`` in ``Z[t]``, ``e = Wc_a a_prev + bca`` into
     ``E[t]``, ``a`` into ``A[t + 1]``."""
     n = A.shape[2]
     for row in range(Z.shape[1]):
@@ -51,11 +53,12 @@ def _forward_after(t, k, mask, Z, ZH, A, E, bca):
         z, zh, a_prev = Z[t, row], ZH[row], A[t, row]
         zu, zr, zc = z[:n], z[n : 2 * n], z[2 * n :]
         hu, hr, hc = zh[:n], zh[n : 2 * n], zh[2 * n :]
+        bu, br, bc = b[:n], b[n : 2 * n], b[2 * n :]
         for j in range(n):
-            u = sigmoid(zu[j] + hu[j])
-            r = sigmoid(zr[j] + hr[j])
+            u = sigmoid(zu[j] + bu[j] + hu[j])
+            r = sigmoid(zr[j] + br[j] + hr[j])
             ej = hc[j] + bca[j]
-            g = tanh(zc[j] + r * ej)
+            g = tanh(zc[j] + bc[j] + r * ej)
             zu[j], zr[j], zc[j], e[j] = u, r, g, ej
             a[j] = a_prev[j] + u * (g - a_prev[j])
 
@@ -89,8 +92,8 @@ def _backward_after(t, k, mask, Z, DH, A, E, dA, P, Da, Q):
 
 
 @njit(**OPTIONS)
-def _gates(t, k, mask, Z, ZH, A, E):
-    """The course's form, first half: ``u, r`` over ``zx`` in ``Z[t]``, ``e = r * a_prev``
+def _gates(t, k, mask, Z, ZH, A, E, b):
+    """The course's form, first half: ``u, r`` over ``zx - b`` in ``Z[t]``, ``e = r * a_prev``
     into ``E[t]``."""
     n = A.shape[2]
     for row in range(Z.shape[1]):
@@ -100,16 +103,17 @@ def _gates(t, k, mask, Z, ZH, A, E):
             continue
         z, zh, a_prev = Z[t, row], ZH[row], A[t, row]
         zu, zr, hu, hr = z[:n], z[n : 2 * n], zh[:n], zh[n:]
+        bu, br = b[:n], b[n : 2 * n]
         for j in range(n):
-            u = sigmoid(zu[j] + hu[j])
-            r = sigmoid(zr[j] + hr[j])
+            u = sigmoid(zu[j] + bu[j] + hu[j])
+            r = sigmoid(zr[j] + br[j] + hr[j])
             zu[j], zr[j], e[j] = u, r, r * a_prev[j]
 
 
 @njit(**OPTIONS)
-def _candidate(t, k, mask, Z, Q, A):
-    """Second half: ``g = tanh(zx_c + e Wc^T)`` (the product in ``Q``), ``a`` into
-    ``A[t + 1]``."""
+def _candidate(t, k, mask, Z, Q, A, b):
+    """Second half: ``g = tanh(zx_c + e Wc^T)`` (``zx_c - b_c`` in ``Z[t]``, the product in
+    ``Q``), ``a`` into ``A[t + 1]``."""
     n = A.shape[2]
     for row in range(Z.shape[1]):
         a = A[t + 1, row]
@@ -117,9 +121,9 @@ def _candidate(t, k, mask, Z, Q, A):
             a[:] = 0
             continue
         z, ec, a_prev = Z[t, row], Q[row], A[t, row]
-        zu, zc = z[:n], z[2 * n :]
+        zu, zc, bc = z[:n], z[2 * n :], b[2 * n :]
         for j in range(n):
-            g = tanh(zc[j] + ec[j])
+            g = tanh(zc[j] + bc[j] + ec[j])
             zc[j] = g
             a[j] = a_prev[j] + zu[j] * (g - a_prev[j])
 

@@ -10,10 +10,10 @@ from ._math import OPTIONS, dsigmoid, dtanh, passes_on, sigmoid, tanh
 
 
 def weights(w, n, dtype):
-    """The peepholes ``pf, pi, po`` as rows ``(n,)``; zeros for the plain LSTM."""
+    """The bias ``b (4n,)`` and the peepholes ``pf, pi, po (n,)``; zeros for the plain LSTM."""
     if "pf" in w:
-        return w["pf"][0], w["pi"][0], w["po"][0]
-    return (np.zeros(n, dtype),) * 3
+        return w["b"][0], w["pf"][0], w["pi"][0], w["po"][0]
+    return (w["b"][0], *(np.zeros(n, dtype),) * 3)
 
 
 def forward(w, t, k, mask, Z, ZH, S, V, Q):
@@ -21,13 +21,13 @@ def forward(w, t, k, mask, Z, ZH, S, V, Q):
 
 
 def backward(w, t, k, mask, Z, DH, S, V, dA, P, D, Q):
-    _backward(t, k, mask, Z, S[1], V[0], dA, P, D[0], D[1], *w)
+    _backward(t, k, mask, Z, S[1], V[0], dA, P, D[0], D[1], *w[1:])
     return Z[t, :k, :]
 
 
 @njit(**OPTIONS)
-def _forward(t, k, mask, Z, ZH, A, C, TC, pf, pi, po):
-    """Step ``t``: the gates over ``zx`` in ``Z[t]`` (``zh`` in ``ZH``), ``a``, ``c`` into
+def _forward(t, k, mask, Z, ZH, A, C, TC, b, pf, pi, po):
+    """Step ``t``: the gates over ``zx - b`` in ``Z[t]`` (``zh`` in ``ZH``), ``a``, ``c`` into
     ``A[t + 1]``, ``C[t + 1]`` and ``tanh(c)`` into ``TC[t]``; zeros for the rows that do not
     run (from ``k`` on, or masked)."""
     n = C.shape[2]
@@ -41,12 +41,13 @@ def _forward(t, k, mask, Z, ZH, A, C, TC, pf, pi, po):
         z, zh = Z[t, r], ZH[r]
         zf, zi, zo, zg = z[:n], z[n : 2 * n], z[2 * n : 3 * n], z[3 * n :]
         hf, hi, ho, hg = zh[:n], zh[n : 2 * n], zh[2 * n : 3 * n], zh[3 * n :]
+        bf, bi, bo, bg = b[:n], b[n : 2 * n], b[2 * n : 3 * n], b[3 * n :]
         for j in range(n):
-            f = sigmoid(zf[j] + hf[j] + pf[j] * c_prev[j])
-            i = sigmoid(zi[j] + hi[j] + pi[j] * c_prev[j])
-            g = tanh(zg[j] + hg[j])
+            f = sigmoid(zf[j] + bf[j] + hf[j] + pf[j] * c_prev[j])
+            i = sigmoid(zi[j] + bi[j] + hi[j] + pi[j] * c_prev[j])
+            g = tanh(zg[j] + bg[j] + hg[j])
             cj = f * c_prev[j] + i * g
-            o = sigmoid(zo[j] + ho[j] + po[j] * cj)
+            o = sigmoid(zo[j] + bo[j] + ho[j] + po[j] * cj)
             tcj = tanh(cj)
             zf[j], zi[j], zo[j], zg[j] = f, i, o, g
             c[j], tc[j], a[j] = cj, tcj, o * tcj

@@ -7,11 +7,12 @@ from ._math import OPTIONS, dtanh, passes_on, tanh
 
 
 def weights(w, n, dtype):
-    return ()
+    """The bias ``b (n,)``."""
+    return (w["b"][0],)
 
 
 def forward(w, t, k, mask, Z, ZH, S, V, Q):
-    _forward(t, k, mask, Z, ZH, S[0])
+    _forward(t, k, mask, Z, ZH, S[0], *w)
 
 
 def backward(w, t, k, mask, Z, DH, S, V, dA, P, D, Q):
@@ -20,8 +21,9 @@ def backward(w, t, k, mask, Z, DH, S, V, dA, P, D, Q):
 
 
 @njit(**OPTIONS)
-def _forward(t, k, mask, Z, ZH, A):
-    """Step ``t``: ``a = tanh(zx + zh)`` into ``A[t + 1]``, from ``Z[t]`` and ``ZH``."""
+def _forward(t, k, mask, Z, ZH, A, b):
+    """Step ``t``: ``a = tanh(zx + zh)`` into ``A[t + 1]``, from ``zx - b`` in ``Z[t]`` and
+    ``zh`` in ``ZH``."""
     for r in range(Z.shape[1]):
         a = A[t + 1, r]
         if r >= k or not mask[t, r]:
@@ -29,7 +31,7 @@ def _forward(t, k, mask, Z, ZH, A):
             continue
         zx, zh = Z[t, r], ZH[r]
         for j in range(a.shape[0]):
-            a[j] = tanh(zx[j] + zh[j])
+            a[j] = tanh(zx[j] + b[j] + zh[j])
 
 
 @njit(**OPTIONS)

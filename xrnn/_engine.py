@@ -17,8 +17,10 @@ buffer     shape            holds
                             initial state, ``S[i][t+1]`` the state after step ``t``; zero past
                             each example's length. ``S[0][1:]`` is the output ``a``
 ``Z``      ``(T, m, G)``    forward: ``zx = x Wx^T + b``, the input's share of every step's
-                            pre-activations, one product for all steps; step ``t`` then keeps
-                            its gates there (the first value it saves, when as wide as ``zx``).
+                            pre-activations, one product for all steps (without ``b``, which
+                            the compiled steps of :mod:`xrnn._kernels` add as they read it);
+                            step ``t`` then keeps its gates there (the first value it saves,
+                            when as wide as ``zx``).
                             Backward: ``dJ/dzx`` of step ``t``, written over what step ``t``
                             saved there
 ``V[j]``   ``(T, m, w_j)``  the other values the steps save (the LSTM's ``tanh(c)``)
@@ -78,8 +80,7 @@ CACHE_BYTES = 1 << 20
 
 class Tape:
     """What a forward pass keeps for its backward: the cell, the stacked weights ``w`` it used
-    (new arrays, so that the parameters may change afterwards), its input as ``X (T*m, n_x)``
-    (:func:`time_major`), the lengths,
+    (new arrays, so that the parameters may change afterwards), its input ``x``, the lengths,
     the direction and the buffers ``S``, ``Z``, ``V`` of the legend above.
 
     The one rule for spending: a backward pass writes its gradients over what the forward pass
@@ -89,8 +90,8 @@ class Tape:
     gradients as saved values. (The RNN saves nothing: its tapes can be used again.)
     """
 
-    def __init__(self, cell, w, X, lengths, reverse, S, Z, V, gated):
-        self.cell, self.w, self.X, self.lengths, self.reverse = cell, w, X, lengths, reverse
+    def __init__(self, cell, w, x, lengths, reverse, S, Z, V, gated):
+        self.cell, self.w, self.x, self.lengths, self.reverse = cell, w, x, lengths, reverse
         self.S, self.Z, self.V, self.gated = S, Z, V, gated
         self.spent = False
 
@@ -125,8 +126,7 @@ def _forward(cell, w, x, states0, lengths, reverse, xp):
     _, m, T = x.shape
     n = states0[0].shape[1]
     kernels = _kernels.steps(cell, x)
-    X = time_major(x, xp)
-    Z = _project(X, w, T, m, xp, bias=kernels is None)  # the kernels add the bias themselves
+    Z = _project(x, w, xp, bias=kernels is None)  # the kernels add the bias themselves
     S = tuple(put(_empty((T + 1, m, n), x, xp), (0, ...), s) for s in states0)
     F = lengths.step_scales(x.dtype)
     Wh_T = w["Wh"].T
@@ -155,7 +155,7 @@ def _forward(cell, w, x, states0, lengths, reverse, xp):
         S, Z, V = scan(body, (S, Z, V), _plan(lengths, Z, xp))
     else:
         _kernels.forward(kernels, w, S, Z, V, lengths, scan)
-    return Tape(cell, w, X, lengths, reverse, tuple(S), Z, tuple(V), gated)
+    return Tape(cell, w, x, lengths, reverse, tuple(S), Z, tuple(V), gated)
 
 
 def backward(tape, da, dfinal=None, *, need_dx=True, xp):
@@ -241,7 +241,7 @@ def _backward(tape, da, dfinal, need_dx, xp):
     dZ = xp.reshape(Z, (T * m, G))
     dZh = None if DH is None else xp.reshape(DH, (T * m, DH.shape[2]))
     A = xp.reshape(S[0][:T, ...], (T * m, n))
-    grads = {"Wx": dZ.T @ tape.X, "b": xp.sum(dZ, axis=0)}
+    grads = {"Wx": dZ.T @ time_major(tape.x, xp), "b": xp.sum(dZ, axis=0)}
     if dZh is None:
         grads["Wh"] = dZ[:, :H].T @ A
     else:
@@ -266,8 +266,7 @@ def replay(cell, w, x, prev, last, *, xp):
     _, m, T = x.shape
     n = prev[0].shape[2]
     S = tuple(xp.concat([p, xp.expand_dims(q, axis=0)]) for p, q in zip(prev, last, strict=True))
-    X = time_major(x, xp)
-    Z = _project(X, w, T, m, xp)
+    Z = _project(x, w, xp)
     G = Z.shape[2]
     rows = tuple(xp.reshape(p, (T * m, n)) for p in prev)
     zh = rows[0] @ w["Wh"].T
@@ -276,7 +275,7 @@ def replay(cell, w, x, prev, last, *, xp):
     if gated:
         Z = xp.reshape(saved[0], (T, m, G))
     V = tuple(xp.reshape(v, (T, m, v.shape[1])) for v in saved[int(gated) :])
-    return Tape(cell, w, X, Lengths(None, m, T, xp, x), False, S, Z, V, gated)
+    return Tape(cell, w, x, Lengths(None, m, T, xp, x), False, S, Z, V, gated)
 
 
 def outputs(A, Wy, by, masks, xp):
@@ -321,10 +320,11 @@ def _joined(parts, xp):
     return parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
 
 
-def _project(X, w, T, m, xp, bias=True):
+def _project(x, w, xp, bias=True):
     """``Z (T, m, G)``: ``zx = x Wx^T + b`` of every step (without ``b``: ``x Wx^T``), one
-    product, from ``X (T*m, n_x)``."""
-    Z = X @ w["Wx"].T
+    product."""
+    _, m, T = x.shape
+    Z = time_major(x, xp) @ w["Wx"].T
     if bias:
         Z += w["b"]
     return xp.reshape(Z, (T, m, Z.shape[1]))

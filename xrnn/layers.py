@@ -184,7 +184,7 @@ def backward(cell, fname, da, cache, dfinals, need_dx=True):
     L = len(cache["layers"])
     arrays = {"da": (da, (D * n, m, T))}
     arrays.update({k: (v, (L * D, n, m)) for k, v in dfinals.items() if v is not None})
-    arrays["the forward pass's x"] = (tapes[0].X, None)
+    arrays["the forward pass's x"] = (tapes[0].x, None)
     check(fname, arrays)
     grads, dstates = {}, {s: [None] * (L * D) for s in cell.states}
     for k in reversed(range(L)):

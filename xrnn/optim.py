@@ -8,6 +8,8 @@ that the same model trained the same way gives the same numbers.
 """
 
 import math
+from collections.abc import Mapping
+from numbers import Integral, Real
 
 from ._checks import check
 
@@ -15,11 +17,16 @@ __all__ = ["SGD", "Adam", "AdamW", "clip_by_global_norm", "clip_by_value"]
 
 
 class _Optimizer:
+    slots = ()  # the names of the state it keeps for each parameter
+
     def __init__(self, parameters, lr):
-        if not isinstance(lr, int | float) or lr <= 0:
-            raise ValueError(f"{type(self).__name__}: lr must be a positive number; got {lr!r}")
-        self.parameters, self.lr, self.steps = parameters, lr, 0
-        self.xp, _ = check(type(self).__name__, {k: (v, None) for k, v in parameters.items()})
+        name = type(self).__name__
+        self.parameters, self.lr, self.steps = parameters, _number(name, "lr", lr, "> 0"), 0
+        if not isinstance(parameters, Mapping):
+            raise TypeError(
+                f"{name}: parameters must be a dict of arrays; got {type(parameters).__name__}"
+            )
+        self.xp, _ = check(name, {f"parameters[{k!r}]": (v, None) for k, v in parameters.items()})
         self.state = {}  # slot name -> {key: array}
 
     def _slot(self, name, key):
@@ -29,18 +36,55 @@ class _Optimizer:
         return slot[key]
 
     def _gradients(self, grads):
+        """``{key: gradient}``: each of ``grads["d" + key]``, of its parameter's shape, library
+        and dtype."""
+        fname = f"{type(self).__name__}.step"
+        if not isinstance(grads, Mapping):
+            raise TypeError(f"{fname}: grads must be a dict of arrays; got {type(grads).__name__}")
         missing = [f"d{k}" for k in self.parameters if f"d{k}" not in grads]
         if missing:
-            raise ValueError(f"{type(self).__name__}.step: grads is missing {', '.join(missing)}")
+            raise ValueError(f"{fname}: grads is missing {', '.join(missing)}")
+        self._match(fname, {f"grads['d{k}']": (k, grads[f"d{k}"]) for k in self.parameters})
         return {k: grads[f"d{k}"] for k in self.parameters}
+
+    def _match(self, fname, arrays):
+        """Check that each of ``arrays`` (``name: (key, array)``) has the shape, library, dtype
+        and device of ``parameters[key]``."""
+        named = {f"parameters[{k!r}]": (v, None) for k, v in self.parameters.items()}
+        named.update({n: (a, tuple(self.parameters[k].shape)) for n, (k, a) in arrays.items()})
+        check(fname, named)
 
     def state_dict(self):
         """The optimiser's state: ``{"steps": int, slot: {key: array}}``."""
         return {"steps": self.steps, **{k: dict(v) for k, v in self.state.items()}}
 
     def load_state_dict(self, state):
-        self.steps = int(state["steps"])
-        self.state = {k: dict(v) for k, v in state.items() if k != "steps"}
+        """Take the state that :meth:`state_dict` gave, checked against this optimiser: its
+        slots, a state of each parameter's shape for every parameter (none before the first
+        step), nothing else."""
+        fname = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state, Mapping) or "steps" not in state:
+            raise TypeError(f"{fname}: state must be the dict that state_dict() returns")
+        steps = state["steps"]
+        if isinstance(steps, bool) or not isinstance(steps, Integral) or steps < 0:
+            raise ValueError(f"{fname}: state['steps'] must be an int >= 0; got {steps!r}")
+        slots = {k: v for k, v in state.items() if k != "steps" and (steps or v)}
+        expected = self.slots if steps else ()
+        if set(slots) != set(expected):
+            raise ValueError(
+                f"{fname}: state must hold the slots {list(expected)} after {steps} steps; "
+                f"got {list(slots)}"
+            )
+        for name, slot in slots.items():
+            keys = set(slot) if isinstance(slot, Mapping) else None
+            if keys != set(self.parameters):
+                raise ValueError(
+                    f"{fname}: state[{name!r}] must be a dict with the parameters' keys "
+                    f"{sorted(self.parameters)}; got {sorted(keys) if keys else slot!r}"
+                )
+            self._match(fname, {f"state[{name!r}][{k!r}]": (k, v) for k, v in slot.items()})
+        self.steps = int(steps)
+        self.state = {k: dict(v) for k, v in slots.items()}
 
 
 class SGD(_Optimizer):
@@ -48,11 +92,14 @@ class SGD(_Optimizer):
 
     def __init__(self, parameters, lr=0.1, momentum=0.0, weight_decay=0.0):
         super().__init__(parameters, lr)
-        self.momentum, self.weight_decay = momentum, weight_decay
+        self.momentum = _number("SGD", "momentum", momentum, "in [0, 1)")
+        self.weight_decay = _number("SGD", "weight_decay", weight_decay, ">= 0")
+        self.slots = ("momentum",) if self.momentum else ()
 
     def step(self, grads):
+        grads = self._gradients(grads)
         self.steps += 1
-        for k, g in self._gradients(grads).items():
+        for k, g in grads.items():
             p = self.parameters[k]
             if self.weight_decay:
                 g = g + self.weight_decay * p
@@ -68,17 +115,26 @@ class Adam(_Optimizer):
     """Adam (Kingma and Ba), with L2 ``weight_decay`` added to the gradient, as PyTorch's."""
 
     decoupled = False
+    slots = ("exp_avg", "exp_avg_sq")
 
     def __init__(self, parameters, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(parameters, lr)
-        self.betas, self.eps, self.weight_decay = betas, eps, weight_decay
+        name = type(self).__name__
+        if not isinstance(betas, tuple | list) or len(betas) != 2:
+            raise TypeError(f"{name}: betas must be a pair (beta1, beta2); got {betas!r}")
+        self.betas = tuple(
+            _number(name, f"betas[{i}]", b, "in [0, 1)") for i, b in enumerate(betas)
+        )
+        self.eps = _number(name, "eps", eps, "> 0")
+        self.weight_decay = _number(name, "weight_decay", weight_decay, ">= 0")
 
     def step(self, grads):
+        grads = self._gradients(grads)
         self.steps += 1
         b1, b2 = self.betas
         step_size = self.lr / (1 - b1**self.steps)
         root2 = math.sqrt(1 - b2**self.steps)
-        for k, g in self._gradients(grads).items():
+        for k, g in grads.items():
             p = self.parameters[k]
             if self.weight_decay and self.decoupled:
                 p *= 1 - self.lr * self.weight_decay
@@ -107,16 +163,40 @@ class AdamW(Adam):
 
 def clip_by_value(grads, max_value):
     """Every gradient clipped to ``[-max_value, max_value]`` (the course's ``clip``)."""
-    xp, _ = check("clip_by_value", {k: (v, None) for k, v in grads.items()})
+    max_value = _number("clip_by_value", "max_value", max_value, "> 0")
+    xp, _ = check("clip_by_value", _arrays("clip_by_value", grads))
     return {k: xp.clip(g, -max_value, max_value) for k, g in grads.items()}
 
 
 def clip_by_global_norm(grads, max_norm):
     """Gradients scaled by ``max_norm / (norm + 1e-6)`` when their global Euclidean norm is
     above ``max_norm`` (PyTorch's ``clip_grad_norm_``); returns ``(grads, norm)``."""
-    xp, _ = check("clip_by_global_norm", {k: (v, None) for k, v in grads.items()})
+    max_norm = _number("clip_by_global_norm", "max_norm", max_norm, "> 0")
+    xp, _ = check("clip_by_global_norm", _arrays("clip_by_global_norm", grads))
     norm = math.sqrt(float(sum(xp.sum(g * g) for g in grads.values())))
     scale = max_norm / (norm + 1e-6)
     if scale < 1:
         grads = {k: g * scale for k, g in grads.items()}
     return grads, norm
+
+
+def _arrays(fname, grads):
+    if not isinstance(grads, Mapping):
+        raise TypeError(f"{fname}: grads must be a dict of arrays; got {type(grads).__name__}")
+    return {f"grads[{k!r}]": (v, None) for k, v in grads.items()}
+
+
+_RANGES = {  # how a hyperparameter's range is spelled, and the test of it
+    "> 0": lambda v: v > 0,
+    ">= 0": lambda v: v >= 0,
+    "in [0, 1)": lambda v: 0 <= v < 1,
+}
+
+
+def _number(fname, name, value, expected):
+    """``value`` as a float: a finite real number ``expected`` (a key of ``_RANGES``)."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{fname}: {name} must be a number; got {type(value).__name__}")
+    if not (math.isfinite(value) and _RANGES[expected](value)):
+        raise ValueError(f"{fname}: {name} must be a finite number {expected}; got {value!r}")
+    return float(value)

@@ -22,10 +22,7 @@ class _Optimizer:
     def __init__(self, parameters, lr):
         name = type(self).__name__
         self.parameters, self.lr, self.steps = parameters, _number(name, "lr", lr, "> 0"), 0
-        if not isinstance(parameters, Mapping):
-            raise TypeError(
-                f"{name}: parameters must be a dict of arrays; got {type(parameters).__name__}"
-            )
+        _dict(name, "parameters", parameters)
         self.xp, _ = check(name, {f"parameters[{k!r}]": (v, None) for k, v in parameters.items()})
         self.state = {}  # slot name -> {key: array}
 
@@ -39,8 +36,7 @@ class _Optimizer:
         """``{key: gradient}``: each of ``grads["d" + key]``, of its parameter's shape, library
         and dtype."""
         fname = f"{type(self).__name__}.step"
-        if not isinstance(grads, Mapping):
-            raise TypeError(f"{fname}: grads must be a dict of arrays; got {type(grads).__name__}")
+        _dict(fname, "grads", grads)
         missing = [f"d{k}" for k in self.parameters if f"d{k}" not in grads]
         if missing:
             raise ValueError(f"{fname}: grads is missing {', '.join(missing)}")
@@ -181,9 +177,13 @@ def clip_by_global_norm(grads, max_norm):
 
 
 def _arrays(fname, grads):
-    if not isinstance(grads, Mapping):
-        raise TypeError(f"{fname}: grads must be a dict of arrays; got {type(grads).__name__}")
+    _dict(fname, "grads", grads)
     return {f"grads[{k!r}]": (v, None) for k, v in grads.items()}
+
+
+def _dict(fname, name, value):
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{fname}: {name} must be a dict of arrays; got {type(value).__name__}")
 
 
 _RANGES = {  # how a hyperparameter's range is spelled, and the test of it

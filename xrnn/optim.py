@@ -21,9 +21,9 @@ class _Optimizer:
 
     def __init__(self, parameters, lr):
         name = type(self).__name__
-        self.parameters, self.lr, self.steps = parameters, _number(name, "lr", lr, "> 0"), 0
         _dict(name, "parameters", parameters)
-        self.xp, _ = check(name, {f"parameters[{k!r}]": (v, None) for k, v in parameters.items()})
+        self.parameters, self.lr, self.steps = parameters, _number(name, "lr", lr, "> 0"), 0
+        self.xp = self._match(name, {})
         self.state = {}  # slot name -> {key: array}
 
     def _slot(self, name, key):
@@ -44,11 +44,11 @@ class _Optimizer:
         return {k: grads[f"d{k}"] for k in self.parameters}
 
     def _match(self, fname, arrays):
-        """Check that each of ``arrays`` (``name: (key, array)``) has the shape, library, dtype
-        and device of ``parameters[key]``."""
+        """The parameters' namespace, once each of ``arrays`` (``name: (key, array)``) is checked
+        to have the shape, library, dtype and device of ``parameters[key]``."""
         named = {f"parameters[{k!r}]": (v, None) for k, v in self.parameters.items()}
         named.update({n: (a, tuple(self.parameters[k].shape)) for n, (k, a) in arrays.items()})
-        check(fname, named)
+        return check(fname, named)[0]
 
     def state_dict(self):
         """The optimiser's state: ``{"steps": int, slot: {key: array}}``."""

@@ -443,7 +443,7 @@ def run_load(args):
         jobs[f"lstm medium {dtype}"] = (lambda prob=prob: xrnn_run("lstm", prob), 5)
     with tempfile.TemporaryDirectory() as out:
         command = [sys.executable, "-m", "xrnn.cli", "train", "--out", out, "--force", "--no-plot"]
-        jobs["xrnn train (default)"] = (lambda: subprocess.run(command, capture_output=True), 1)
+        jobs["xrnn train (default)"] = (lambda: subprocess.run(command, capture_output=True), 3)
         rows = []
         for name, (f, runs) in jobs.items():
             f()  # warm: compiled kernels, caches

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import xrnn
-from xrnn import _engine, _kernels
+from xrnn import _engine, _kernels, _threads
 
 numba = pytest.importorskip("numba")
 _math = pytest.importorskip("xrnn._kernels._math")
@@ -150,6 +150,25 @@ def test_fused_is_the_reference_split_into_chunks(monkeypatch, compiled, cell, o
     reference, fused = _reference_and_fused(
         monkeypatch, compiled, lambda: _run(cell, p, d, lengths)
     )
+    _assert_equal_to_rounding(fused, reference, np.float64)
+
+
+@pytest.mark.parametrize("order", ORDERS)
+@pytest.mark.parametrize("cell", CELLS)
+def test_fused_in_row_blocks_on_threads_is_the_reference(monkeypatch, compiled, cell, order):
+    """With the rows split into blocks, each a time loop on a thread of its own (as under
+    load), and the big products split the same way, the kernels still give the reference's
+    outputs and gradients."""
+    monkeypatch.setattr(_threads, "MIN_ROWS", 1)
+    monkeypatch.setattr(_threads, "MIN_WORK", 1)
+    token = _threads._WORKERS.set(3)  # what the policy sets under load, 3 blocks
+    try:
+        p, d, lengths = _problem(cell, (3, 4, 7, 6), order, np.float64, seed=3)
+        reference, fused = _reference_and_fused(
+            monkeypatch, compiled, lambda: _run(cell, p, d, lengths)
+        )
+    finally:
+        _threads._WORKERS.reset(token)
     _assert_equal_to_rounding(fused, reference, np.float64)
 
 

@@ -68,6 +68,7 @@ from array_api_compat import device
 from . import _kernels, _threads
 from ._arrays import put, time_major
 from ._lengths import Lengths
+from ._threads import matmul
 from .activations import _softmax
 
 __all__ = ["CACHE_BYTES", "Tape", "backward", "chunks", "forward", "outputs", "replay", "scan"]
@@ -241,16 +242,16 @@ def _backward(tape, da, dfinal, need_dx, xp):
     dZ = xp.reshape(Z, (T * m, G))
     dZh = None if DH is None else xp.reshape(DH, (T * m, DH.shape[2]))
     A = xp.reshape(S[0][:T, ...], (T * m, n))
-    grads = {"Wx": dZ.T @ time_major(tape.x, xp), "b": xp.sum(dZ, axis=0)}
+    grads = {"Wx": matmul(dZ.T, time_major(tape.x, xp)), "b": xp.sum(dZ, axis=0)}
     if dZh is None:
-        grads["Wh"] = dZ[:, :H].T @ A
+        grads["Wh"] = matmul(dZ[:, :H].T, A)
     else:
-        grads["Wh"] = xp.concat([dZ[:, : H - dZh.shape[1]].T @ A, dZh.T @ A])
+        grads["Wh"] = xp.concat([matmul(dZ[:, : H - dZh.shape[1]].T, A), matmul(dZh.T, A)])
     if cell.weight_grads is not None:
         grads.update(cell.weight_grads(w, dZ, dZh, S, V, xp=xp))
     dx = None
     if need_dx:
-        dx = xp.reshape(dZ @ w["Wx"], (T, m, w["Wx"].shape[1]))
+        dx = xp.reshape(matmul(dZ, w["Wx"]), (T, m, w["Wx"].shape[1]))
         dx = xp.permute_dims(lengths.reverse(dx) if tape.reverse else dx, (2, 1, 0))
     if tape.spent:  # nothing in it can be used again: let its memory go
         tape.S = tape.Z = tape.V = None
@@ -283,7 +284,7 @@ def outputs(A, Wy, by, masks, xp):
     zero where the masks ``(T, m, 1)`` are false."""
     T, m, n = A.shape
     with _threads.policy(A):
-        z = xp.reshape(A, (T * m, n)) @ Wy.T
+        z = matmul(xp.reshape(A, (T * m, n)), Wy.T)
     z += by.T
     y = xp.reshape(_softmax(z, xp, axis=1, overwrite=True), (T, m, Wy.shape[0]))
     if masks is not None:
@@ -324,7 +325,7 @@ def _project(x, w, xp, bias=True):
     """``Z (T, m, G)``: ``zx = x Wx^T + b`` of every step (without ``b``: ``x Wx^T``), one
     product."""
     _, m, T = x.shape
-    Z = time_major(x, xp) @ w["Wx"].T
+    Z = matmul(time_major(x, xp), w["Wx"].T)
     if bias:
         Z += w["b"]
     return xp.reshape(Z, (T, m, Z.shape[1]))

@@ -16,7 +16,7 @@ from array_api_compat import device
 
 from ._arrays import time_major
 from ._checks import check, check_lengths
-from ._threads import policy
+from ._threads import matmul, policy
 
 __all__ = ["output_backward", "output_forward", "softmax_cross_entropy"]
 
@@ -28,7 +28,7 @@ def output_forward(a, Wy, by):
         {"a": (a, ("n_a", "m", "T_x")), "Wy": (Wy, ("n_y", "n_a")), "by": (by, ("n_y", 1))},
     )
     with policy(a):
-        z = time_major(a, xp) @ Wy.T
+        z = matmul(time_major(a, xp), Wy.T)
     z += by.T
     return xp.permute_dims(xp.reshape(z, (s["T_x"], s["m"], s["n_y"])), (2, 1, 0))
 
@@ -46,8 +46,8 @@ def output_backward(dz, a, Wy):
     )
     dZ = time_major(dz, xp)
     with policy(dz):
-        da = xp.reshape(dZ @ Wy, (s["T_x"], s["m"], s["n_a"]))
-        dWy = dZ.T @ time_major(a, xp)
+        da = xp.reshape(matmul(dZ, Wy), (s["T_x"], s["m"], s["n_a"]))
+        dWy = matmul(dZ.T, time_major(a, xp))
     return {
         "dWy": dWy,
         "dby": xp.reshape(xp.sum(dZ, axis=0), (s["n_y"], 1)),

@@ -4,16 +4,19 @@ every other backend; :func:`steps` is the one place that chooses, and ``XRNN_KER
 turns the kernels off.
 
 A cell's kernel module has three functions. ``weights(w, n, dtype)``: what its kernels take of
-the engine's weights ``w`` besides ``Wh``, once per pass (``own``). ``forward(own, t, k, mask,
-Z, ZH, S, V, Q)``: step ``t`` from ``zx`` (``x Wx^T`` in ``Z[t]``: the kernel adds the bias
-``b``, which saves a pass over all of ``Z``) and ``zh`` in ``ZH``, the new states and
-what the step saves written into the engine's buffers ``S``, ``Z``, ``V`` (:mod:`xrnn._engine`).
-``backward(own, t, k, mask, Z, DH, S, V, dA, P, D, Q)``: ``dJ/dzx`` written over ``Z[t]`` (a
-tail's ``dJ/dzh`` into ``DH[t]``); it returns the rows of ``dJ/dzh`` for the product
-``P = dJ/dzh Wh``. The gradient reaching ``a`` after step ``t`` is ``P + D[0] + dA[t]`` (``D[0]``
-the part that does not come through ``Wh``), that reaching ``c`` is ``D[1]``. Rows from ``k``
-on, or where ``mask[t]`` is false, do not run: zero states forward; backward, zero gradients
-and theirs passed on (``D[0] += P``, ``P = 0``). ``Q (m, G)`` is scratch.
+the engine's weights ``w`` besides ``Wh``, once per pass (``own``). ``forward(own, t, rows,
+mask, Z, ZH, S, V, Q)``: step ``t`` from ``zx`` (``x Wx^T`` in ``Z[t]``: the kernel adds the
+bias ``b``, which saves a pass over all of ``Z``) and ``zh`` in ``ZH``, the new states and
+what the step saves written into the engine's buffers ``S``, ``Z``, ``V``
+(:mod:`xrnn._engine`). ``backward(own, t, rows, mask, Z, DH, S, V, dA, P, D, Q)``:
+``dJ/dzx`` written over ``Z[t]`` (a tail's ``dJ/dzh`` into ``DH[t]``); it returns an
+``(m, w)`` array whose rows hold ``dJ/dzh`` for the product ``P = dJ/dzh Wh``. The gradient
+reaching ``a`` after step ``t`` is ``P + D[0] + dA[t]`` (``D[0]`` the part that does not come
+through ``Wh``), that reaching ``c`` is ``D[1]``. A call works on the rows ``lo`` to ``hi`` of
+``rows = (lo, hi, k)`` only, so that blocks of rows run on threads of their own
+(:func:`xrnn._threads.parallel`): rows never meet within a time loop. Rows from ``k`` on, or
+where ``mask[t]`` is false, do not run: zero states forward; backward, zero gradients and
+theirs passed on (``D[0] += P``, ``P = 0``). ``Q (m, G)`` is scratch.
 
 Kernels compile on first use and are cached on disk (numba's ``cache=True``).
 """
@@ -22,6 +25,8 @@ import importlib
 import os
 
 import numpy as np
+
+from .. import _threads
 
 __all__ = ["backward", "forward", "steps", "time_major"]
 
@@ -72,13 +77,16 @@ def forward(kernels, w, S, Z, V, lengths, scan):
     mask = _mask(lengths)
     own = kernels.weights(w, S[0].shape[2], Z.dtype)
 
-    def step(carry, tk):
-        t, k = tk
-        np.matmul(S[0][t, :k, :], Wh_T, out=ZH[:k, :])
-        kernels.forward(own, t, k, mask, Z, ZH, S, V, Q)
-        return carry
+    def rows(lo, hi):
+        def step(carry, tk):
+            t, k = tk
+            np.matmul(S[0][t, lo : min(k, hi), :], Wh_T, out=ZH[lo : min(k, hi), :])
+            kernels.forward(own, t, (lo, hi, k), mask, Z, ZH, S, V, Q)
+            return carry
 
-    scan(step, None, list(enumerate(lengths.running)))
+        scan(step, None, list(enumerate(lengths.running)))
+
+    _threads.parallel(rows, Z.shape[1], Wh_T.size, lengths.running)
 
 
 def backward(kernels, w, S, Z, V, DH, dA, dS, lengths, scan):
@@ -95,13 +103,16 @@ def backward(kernels, w, S, Z, V, DH, dA, dS, lengths, scan):
     mask = _mask(lengths)
     own = kernels.weights(w, S[0].shape[2], Z.dtype)
 
-    def step(carry, tk):
-        t, k = tk
-        dzh = kernels.backward(own, t, k, mask, Z, DH, S, V, dA, P, D, Q)
-        np.matmul(dzh, Wh, out=P[:k, :])
-        return carry
+    def rows(lo, hi):
+        def step(carry, tk):
+            t, k = tk
+            dzh = kernels.backward(own, t, (lo, hi, k), mask, Z, DH, S, V, dA, P, D, Q)
+            np.matmul(dzh[lo : min(k, hi), :], Wh, out=P[lo : min(k, hi), :])
+            return carry
 
-    scan(step, None, list(enumerate(lengths.running)), reverse=True)
+        scan(step, None, list(enumerate(lengths.running)), reverse=True)
+
+    _threads.parallel(rows, Z.shape[1], Wh.size, lengths.running)
     D[0] += P
     return D
 

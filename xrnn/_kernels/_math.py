@@ -16,8 +16,14 @@ from numba import njit, types
 from numba.extending import intrinsic, overload
 
 # fastmath without "reassoc" (which would reorder the polynomial, up to 210 ulps) and without
-# "nnan"/"ninf" (NaN stays NaN); error_model="numpy": no division check to block vectors.
-OPTIONS = {"fastmath": {"nsz", "arcp", "contract"}, "error_model": "numpy", "cache": True}
+# "nnan"/"ninf" (NaN stays NaN); error_model="numpy": no division check to block vectors;
+# nogil: blocks of rows run on threads of their own (xrnn._threads.parallel).
+OPTIONS = {
+    "fastmath": {"nsz", "arcp", "contract"},
+    "error_model": "numpy",
+    "nogil": True,
+    "cache": True,
+}
 
 _LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10
 _ROUND = 1.5 * 2.0**52  # x + _ROUND - _ROUND rounds x to an integer, for |x| < 2^51

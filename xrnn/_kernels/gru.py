@@ -17,34 +17,36 @@ def weights(w, n, dtype):
     return (True, b, w["bca"][0]) if "bca" in w else (False, b, w["Wc"])
 
 
-def forward(w, t, k, mask, Z, ZH, S, V, Q):
+def forward(w, t, rows, mask, Z, ZH, S, V, Q):
     (A,), (E,), (after, b, u) = S, V, w
     if after:
-        _forward_after(t, k, mask, Z, ZH, A, E, b, u)
+        _forward_after(t, rows, mask, Z, ZH, A, E, b, u)
         return
-    _gates(t, k, mask, Z, ZH, A, E, b)
-    np.matmul(E[t, :k, :], u.T, out=Q[:k, : A.shape[2]])
-    _candidate(t, k, mask, Z, Q, A, b)
+    lo, hi, k = rows
+    _gates(t, rows, mask, Z, ZH, A, E, b)
+    np.matmul(E[t, lo : min(k, hi), :], u.T, out=Q[lo : min(k, hi), : A.shape[2]])
+    _candidate(t, rows, mask, Z, Q, A, b)
 
 
-def backward(w, t, k, mask, Z, DH, S, V, dA, P, D, Q):
+def backward(w, t, rows, mask, Z, DH, S, V, dA, P, D, Q):
     (A,), (E,), (Da,), (after, _, u) = S, V, D, w
     if after:
-        _backward_after(t, k, mask, Z, DH, A, E, dA, P, Da, Q)
-        return Q[:k, :]
-    n = A.shape[2]
-    _backward_candidate(t, k, mask, Z, A, dA, P, Da)
-    np.matmul(Z[t, :k, 2 * n :], u, out=Q[:k, :n])
-    _backward_reset(t, k, mask, Z, A, Q, Da)
-    return Z[t, :k, : 2 * n]
+        _backward_after(t, rows, mask, Z, DH, A, E, dA, P, Da, Q)
+        return Q
+    n, (lo, hi, k) = A.shape[2], rows
+    _backward_candidate(t, rows, mask, Z, A, dA, P, Da)
+    np.matmul(Z[t, lo : min(k, hi), 2 * n :], u, out=Q[lo : min(k, hi), :n])
+    _backward_reset(t, rows, mask, Z, A, Q, Da)
+    return Z[t, :, : 2 * n]
 
 
 @njit(**OPTIONS)
-def _forward_after(t, k, mask, Z, ZH, A, E, b, bca):
+def _forward_after(t, rows, mask, Z, ZH, A, E, b, bca):
     """Reset after: ``u, r, g`` over ``zx - b`` in ``Z[t]``, ``e = Wc_a a_prev + bca`` into
     ``E[t]``, ``a`` into ``A[t + 1]``."""
+    lo, hi, k = rows
     n = A.shape[2]
-    for row in range(Z.shape[1]):
+    for row in range(lo, hi):
         a, e = A[t + 1, row], E[t, row]
         if row >= k or not mask[t, row]:
             a[:] = 0
@@ -64,12 +66,13 @@ def _forward_after(t, k, mask, Z, ZH, A, E, b, bca):
 
 
 @njit(**OPTIONS)
-def _backward_after(t, k, mask, Z, DH, A, E, dA, P, Da, Q):
+def _backward_after(t, rows, mask, Z, DH, A, E, dA, P, Da, Q):
     """Reset after, backward: ``dJ/dz`` of u, r, g into ``Z[t]``, that of ``zh``'s tail
     (``dg * r``) into ``DH[t]`` (which may be ``E``), both into ``Q`` beside those of u, r for
     the product with ``Wh``, and ``dJ/da_prev``'s direct part into ``Da``."""
+    lo, hi, k = rows
     n = A.shape[2]
-    for row in range(Z.shape[1]):
+    for row in range(lo, hi):
         p, d_a, z = P[row], Da[row], Z[t, row]
         if passes_on(row, t, k, mask, p, d_a, z):
             Q[row, :] = 0
@@ -92,11 +95,12 @@ def _backward_after(t, k, mask, Z, DH, A, E, dA, P, Da, Q):
 
 
 @njit(**OPTIONS)
-def _gates(t, k, mask, Z, ZH, A, E, b):
+def _gates(t, rows, mask, Z, ZH, A, E, b):
     """The course's form, first half: ``u, r`` over ``zx - b`` in ``Z[t]``, ``e = r * a_prev``
     into ``E[t]``."""
+    lo, hi, k = rows
     n = A.shape[2]
-    for row in range(Z.shape[1]):
+    for row in range(lo, hi):
         e = E[t, row]
         if row >= k or not mask[t, row]:
             e[:] = 0
@@ -111,11 +115,12 @@ def _gates(t, k, mask, Z, ZH, A, E, b):
 
 
 @njit(**OPTIONS)
-def _candidate(t, k, mask, Z, Q, A, b):
+def _candidate(t, rows, mask, Z, Q, A, b):
     """Second half: ``g = tanh(zx_c + e Wc^T)`` (``zx_c - b_c`` in ``Z[t]``, the product in
     ``Q``), ``a`` into ``A[t + 1]``."""
+    lo, hi, k = rows
     n = A.shape[2]
-    for row in range(Z.shape[1]):
+    for row in range(lo, hi):
         a = A[t + 1, row]
         if row >= k or not mask[t, row]:
             a[:] = 0
@@ -129,11 +134,12 @@ def _candidate(t, k, mask, Z, Q, A, b):
 
 
 @njit(**OPTIONS)
-def _backward_candidate(t, k, mask, Z, A, dA, P, Da):
+def _backward_candidate(t, rows, mask, Z, A, dA, P, Da):
     """The course's form, backward, first half: ``dJ/dz`` of u and g into ``Z[t]``, the
     direct part ``(1 - u) da`` of ``dJ/da_prev`` into ``Da``."""
+    lo, hi, k = rows
     n = A.shape[2]
-    for row in range(Z.shape[1]):
+    for row in range(lo, hi):
         p, d_a, z = P[row], Da[row], Z[t, row]
         if passes_on(row, t, k, mask, p, d_a, z):
             continue
@@ -149,11 +155,12 @@ def _backward_candidate(t, k, mask, Z, A, dA, P, Da):
 
 
 @njit(**OPTIONS)
-def _backward_reset(t, k, mask, Z, A, Q, Da):
+def _backward_reset(t, rows, mask, Z, A, Q, Da):
     """Second half: from ``de = dg Wc`` in ``Q``, ``dJ/dz`` of r into ``Z[t]`` and
     ``de * r`` added to ``Da``."""
+    lo, hi, k = rows
     n = A.shape[2]
-    for row in range(min(k, Z.shape[1])):
+    for row in range(lo, min(k, hi)):
         if not mask[t, row]:
             continue
         z, de, a_prev, d_a = Z[t, row], Q[row], A[t, row], Da[row]

@@ -16,22 +16,23 @@ def weights(w, n, dtype):
     return (w["b"][0], *(np.zeros(n, dtype),) * 3)
 
 
-def forward(w, t, k, mask, Z, ZH, S, V, Q):
-    _forward(t, k, mask, Z, ZH, S[0], S[1], V[0], *w)
+def forward(w, t, rows, mask, Z, ZH, S, V, Q):
+    _forward(t, rows, mask, Z, ZH, S[0], S[1], V[0], *w)
 
 
-def backward(w, t, k, mask, Z, DH, S, V, dA, P, D, Q):
-    _backward(t, k, mask, Z, S[1], V[0], dA, P, D[0], D[1], *w[1:])
-    return Z[t, :k, :]
+def backward(w, t, rows, mask, Z, DH, S, V, dA, P, D, Q):
+    _backward(t, rows, mask, Z, S[1], V[0], dA, P, D[0], D[1], *w[1:])
+    return Z[t]
 
 
 @njit(**OPTIONS)
-def _forward(t, k, mask, Z, ZH, A, C, TC, b, pf, pi, po):
+def _forward(t, rows, mask, Z, ZH, A, C, TC, b, pf, pi, po):
     """Step ``t``: the gates over ``zx - b`` in ``Z[t]`` (``zh`` in ``ZH``), ``a``, ``c`` into
     ``A[t + 1]``, ``C[t + 1]`` and ``tanh(c)`` into ``TC[t]``; zeros for the rows that do not
     run (from ``k`` on, or masked)."""
+    lo, hi, k = rows
     n = C.shape[2]
-    for r in range(Z.shape[1]):
+    for r in range(lo, hi):
         a, c, tc, c_prev = A[t + 1, r], C[t + 1, r], TC[t, r], C[t, r]
         if r >= k or not mask[t, r]:
             a[:] = 0
@@ -54,12 +55,13 @@ def _forward(t, k, mask, Z, ZH, A, C, TC, b, pf, pi, po):
 
 
 @njit(**OPTIONS)
-def _backward(t, k, mask, Z, C, TC, dA, P, Da, Dc, pf, pi, po):
+def _backward(t, rows, mask, Z, C, TC, dA, P, Da, Dc, pf, pi, po):
     """Step ``t`` backward: ``dJ/dz`` of the gates over the gates in ``Z[t]``, ``dJ/dc_prev``
     into ``Dc``, from ``da = P + Da + dA[t]`` and ``dc = Dc``; the rows that do not run pass
     their gradients on (see :mod:`xrnn._kernels`)."""
+    lo, hi, k = rows
     n = C.shape[2]
-    for r in range(Z.shape[1]):
+    for r in range(lo, hi):
         p, d_a, dc_row, z = P[r], Da[r], Dc[r], Z[t, r]
         if passes_on(r, t, k, mask, p, d_a, z):
             continue

@@ -11,20 +11,21 @@ def weights(w, n, dtype):
     return (w["b"][0],)
 
 
-def forward(w, t, k, mask, Z, ZH, S, V, Q):
-    _forward(t, k, mask, Z, ZH, S[0], *w)
+def forward(w, t, rows, mask, Z, ZH, S, V, Q):
+    _forward(t, rows, mask, Z, ZH, S[0], *w)
 
 
-def backward(w, t, k, mask, Z, DH, S, V, dA, P, D, Q):
-    _backward(t, k, mask, Z, S[0], dA, P, D[0])
-    return Z[t, :k, :]
+def backward(w, t, rows, mask, Z, DH, S, V, dA, P, D, Q):
+    _backward(t, rows, mask, Z, S[0], dA, P, D[0])
+    return Z[t]
 
 
 @njit(**OPTIONS)
-def _forward(t, k, mask, Z, ZH, A, b):
+def _forward(t, rows, mask, Z, ZH, A, b):
     """Step ``t``: ``a = tanh(zx + zh)`` into ``A[t + 1]``, from ``zx - b`` in ``Z[t]`` and
     ``zh`` in ``ZH``."""
-    for r in range(Z.shape[1]):
+    lo, hi, k = rows
+    for r in range(lo, hi):
         a = A[t + 1, r]
         if r >= k or not mask[t, r]:
             a[:] = 0
@@ -35,9 +36,10 @@ def _forward(t, k, mask, Z, ZH, A, b):
 
 
 @njit(**OPTIONS)
-def _backward(t, k, mask, Z, A, dA, P, Da):
+def _backward(t, rows, mask, Z, A, dA, P, Da):
     """Step ``t`` backward: ``dJ/dz`` into ``Z[t]`` from ``da = P + Da + dA[t]``."""
-    for r in range(Z.shape[1]):
+    lo, hi, k = rows
+    for r in range(lo, hi):
         p, d_a, dz = P[r], Da[r], Z[t, r]
         if passes_on(r, t, k, mask, p, d_a, dz):
             continue

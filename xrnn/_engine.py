@@ -122,6 +122,7 @@ def forward(cell, w, x, states0, lengths, *, reverse=False, xp):
 
 
 def _forward(cell, w, x, states0, lengths, reverse, xp):
+    x = lengths.within(x)
     if reverse:
         x = xp.permute_dims(lengths.reverse(xp.permute_dims(x, (2, 1, 0))), (2, 1, 0))
     _, m, T = x.shape
@@ -176,7 +177,7 @@ def _backward(tape, da, dfinal, need_dx, xp):
     n = S[0].shape[2]
     DH, over = _tail(tape, xp)
     tape.spent = tape.gated or over  # before anything is written over what the backward reads
-    da = xp.permute_dims(da, (2, 1, 0))  # time-major (T, m, n)
+    da = xp.permute_dims(lengths.within(da), (2, 1, 0))  # time-major (T, m, n)
     if tape.reverse:
         da = lengths.reverse(da)
     M, F = lengths.step_masks, lengths.step_scales(da.dtype)

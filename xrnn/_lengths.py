@@ -66,6 +66,14 @@ class Lengths:
             self._scales[dtype] = self.xp.astype(self.masks, dtype)
         return self._scales[dtype]
 
+    def within(self, a):
+        """``a (w, m, T)`` with zeros past each example's length (a new array; ``a`` itself
+        when every example runs every step): what lies there, NaN or inf included, never
+        reaches an output or a gradient."""
+        if self.full:
+            return a
+        return self.xp.where(self.xp.permute_dims(self.masks, (2, 1, 0)), a, 0.0)
+
     def final(self, S):
         """Each example's state after its own last step, ``(m, n)``, from the states
         ``S (T+1, m, n)`` (``S[0]`` the initial state)."""

@@ -26,99 +26,242 @@ xrnn           PyTorch                  Keras
 (PyTorch's GRU is the reset-after form; its update gate ``z`` is xrnn's ``1 - Γu``.)
 """
 
-from array_api_compat import array_namespace
+import re
+from collections.abc import Mapping
+
+from array_api_compat import is_numpy_namespace
+
+from ._checks import check
 
 __all__ = ["from_torch", "to_torch"]
 
 _ORDER = {"rnn": ("a",), "lstm": ("i", "f", "c", "o"), "gru": ("r", "u", "c")}
 _SIGN = {"u": -1}  # xrnn's update gate is PyTorch's z negated
+_NET = {1: "an RNN", 4: "an LSTM", 3: "a GRU"}  # by the number of gates
+_KINDS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+_TORCH_KEY = re.compile(r"(weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)_l(0|[1-9]\d*)(_reverse)?")
+_XRNN_KEY = re.compile(r"([A-Za-z]+)_l(0|[1-9]\d*)(_reverse)?")
 
 
 def from_torch(state_dict, cell):
-    """xrnn layer parameters from the ``state_dict()`` of an ``nn.RNN``, ``nn.LSTM`` or
-    ``nn.GRU`` (``cell`` is ``"rnn"``, ``"lstm"`` or ``"gru"``); arrays stay in their library
-    (convert torch tensors with ``.numpy()`` first for NumPy). A GRU comes out in the
-    reset-after form: pass ``reset_after=True`` to xrnn's GRU functions."""
-    _check_cell("from_torch", cell)
-    out = {}
+    """xrnn layer parameters from an ``nn.RNN``, ``nn.LSTM`` or ``nn.GRU`` or its
+    ``state_dict()``; ``cell`` (``"rnn"``, ``"lstm"``, ``"gru"``) must be what the shapes say.
+    Checked: ``weight_ih_l{k} (G n, n_in)``, ``weight_hh_l{k} (G n, n)``, ``bias_ih_l{k}``,
+    ``bias_hh_l{k} (G n,)``, with ``G`` = 1, 4, 3 gates, ``n_in`` = ``n_x`` for layer 0 and
+    ``D n`` after it, layers 0..L-1, ``_reverse`` in all or none, one dtype. Refused:
+    projections (``proj_size``), ``bias=False``, and ``nonlinearity="relu"`` (seen only on a
+    module). Arrays stay in their library (``.numpy()`` the tensors first for NumPy). A GRU
+    comes out in the reset-after form: pass ``reset_after=True`` to xrnn's GRU functions."""
+    fname = "from_torch"
+    _check_cell(fname, cell)
+    if callable(getattr(state_dict, "state_dict", None)):  # the module itself
+        if getattr(state_dict, "mode", None) == "RNN_RELU":
+            raise ValueError(f"{fname}: nn.RNN(nonlinearity='relu') is not supported (tanh only)")
+        state_dict = state_dict.state_dict()
+    if not isinstance(state_dict, Mapping):
+        raise TypeError(
+            f"{fname}: state_dict must be an nn.RNN, nn.LSTM or nn.GRU or its state_dict(); "
+            f"got {type(state_dict).__name__}"
+        )
+    found = set()
     for key in state_dict:
-        if not key.startswith("weight_ih_l"):
-            continue
-        sfx = key[len("weight_ih") :]
-        names = [f"{kind}{sfx}" for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
-        missing = [k for k in names if k not in state_dict]
-        if missing:
+        m = _TORCH_KEY.fullmatch(key) if isinstance(key, str) else None
+        if m is None:
             raise ValueError(
-                f"from_torch: state_dict has {key} but not {', '.join(missing)} "
-                f"(bias=False is not supported)"
+                f"{fname}: state_dict has the key {key!r}, which no nn.RNN, nn.LSTM or nn.GRU "
+                f"has (expected weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, ...)"
             )
-        w_ih, w_hh, b_ih, b_hh = (state_dict[k] for k in names)
-        xp = array_namespace(w_ih)
-        n = w_hh.shape[1]
+        if m[1] == "weight_hr":
+            raise ValueError(
+                f"{fname}: state_dict has {key}: LSTM projections (proj_size > 0) are not supported"
+            )
+        found.add((int(m[2]), bool(m[3])))
+    if not found:
+        raise ValueError(
+            f"{fname}: state_dict has no weight_ih_l0; is it an nn.RNN, "
+            f"nn.LSTM or nn.GRU's state_dict()?"
+        )
+    L, D = _layers(fname, "state_dict", found)
+    sfxs = [_suffix(k, d) for k in range(L) for d in range(D)]
+    keys = [kind + s for s in sfxs for kind in _KINDS]
+    missing = [k for k in keys if k not in state_dict]
+    if missing:
+        bias = all(k.startswith("bias") for k in missing)
+        raise ValueError(
+            f"{fname}: state_dict is missing {', '.join(missing)}"
+            + (" (bias=False is not supported)" if bias else "")
+        )
+    xp, _ = check(fname, {f"state_dict[{k!r}]": (state_dict[k], None) for k in keys})
+    shape, G = tuple(state_dict["weight_hh_l0"].shape), len(_ORDER[cell])
+    if len(shape) != 2 or not shape[1] or shape[0] % shape[1] or shape[0] // shape[1] not in _NET:
+        raise ValueError(
+            f"{fname}: state_dict['weight_hh_l0'] must have shape (G*n, n) for hidden size n "
+            f"and G = 1, 4 or 3 gates (RNN, LSTM, GRU); got {shape}"
+        )
+    n, g = shape[1], shape[0] // shape[1]
+    if g != G:
+        raise ValueError(
+            f"{fname}: the state dict holds {_NET[g]} (weight_hh_l0 has {g} x {n} rows for "
+            f"hidden size {n}); got cell={cell!r}"
+        )
+    ih0 = tuple(state_dict["weight_ih_l0"].shape)
+    n_x = ih0[1] if len(ih0) == 2 else "n_x"
+    gn = _times(G, "n")
+    for i, s in enumerate(sfxs):  # layer 0's D directions first
+        n_in, spell = (n_x, "n_x") if i < D else (D * n, _times(D, "n"))
+        want = {
+            f"weight_ih{s}": ((G * n, n_in), f"({gn}, {spell})"),
+            f"weight_hh{s}": ((G * n, n), f"({gn}, n)"),
+            f"bias_ih{s}": ((G * n,), f"({gn},)"),
+            f"bias_hh{s}": ((G * n,), f"({gn},)"),
+        }
+        for key, (expected, dims) in want.items():
+            got = tuple(state_dict[key].shape)
+            if got != expected:
+                raise ValueError(
+                    f"{fname}: state_dict[{key!r}] must have shape {dims} = "
+                    f"({', '.join(map(str, expected))}{',' * (len(expected) == 1)}) for "
+                    f"{_NET[G]} of hidden size n = {n}; got {got}"
+                )
+    out = {}
+    for s in sfxs:
+        w_ih, w_hh, b_ih, b_hh = (state_dict[kind + s] for kind in _KINDS)
         for k, g in enumerate(_ORDER[cell]):
             rows = slice(k * n, (k + 1) * n)
             sign = _SIGN.get(g, 1) if cell == "gru" else 1
             if cell == "rnn":
-                out[f"Wax{sfx}"], out[f"Waa{sfx}"] = w_ih, w_hh
+                out[f"Wax{s}"], out[f"Waa{s}"] = w_ih, w_hh
             else:
-                out[f"W{g}{sfx}"] = sign * xp.concat([w_hh[rows, :], w_ih[rows, :]], axis=1)
+                out[f"W{g}{s}"] = sign * xp.concat([w_hh[rows, :], w_ih[rows, :]], axis=1)
             bias = "ba" if cell == "rnn" else f"b{g}"
-            out[f"{bias}{sfx}"] = sign * xp.reshape(b_ih[rows], (n, 1))
-            out[f"{bias}a{sfx}"] = sign * xp.reshape(b_hh[rows], (n, 1))
-    if not out:
-        raise ValueError(
-            "from_torch: state_dict has no weight_ih_l0; is it an nn.RNN, "
-            "nn.LSTM or nn.GRU's state_dict()?"
-        )
+            out[f"{bias}{s}"] = sign * xp.reshape(b_ih[rows], (n, 1))
+            out[f"{bias}a{s}"] = sign * xp.reshape(b_hh[rows], (n, 1))
     return out
 
 
-def to_torch(parameters, cell):
-    """The ``state_dict`` (a dict of arrays under PyTorch's keys) of xrnn layer parameters,
-    for ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU.load_state_dict`` once made torch tensors. Missing
-    recurrent biases become zeros; a GRU must be in the reset-after form (have ``bca``)."""
-    _check_cell("to_torch", cell)
-    out = {}
-    first = "Wax" if cell == "rnn" else f"W{_ORDER[cell][0]}"
+def to_torch(parameters, cell, *, tensors=True):
+    """The ``state_dict`` of ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU`` (PyTorch's keys, see
+    :func:`from_torch`) holding xrnn layer parameters: ``Wax_l{k} (n_a, n_in)``,
+    ``Waa_l{k} (n_a, n_a)`` or ``W{gate}_l{k} (n_a, n_a + n_in)``, biases ``(n_a, 1)``, with
+    ``n_in`` = ``n_x`` for layer 0 and ``D n_a`` after it, all checked. Missing recurrent
+    biases become zeros; a GRU must be in the reset-after form (have ``bca``); keys without a
+    layer suffix (``Wy``, ``by``) are left out. NumPy arrays come back as torch tensors sharing
+    their memory (``torch.from_numpy``), so ``net.load_state_dict(to_torch(p, "lstm"))`` works;
+    ``tensors=False``, or torch not installed, keeps them NumPy. Other libraries' arrays (torch
+    tensors, ...) keep their library."""
+    fname = "to_torch"
+    _check_cell(fname, cell)
+    if not isinstance(parameters, Mapping):
+        raise TypeError(
+            f"{fname}: parameters must be a dict of xrnn layer parameters; "
+            f"got {type(parameters).__name__}"
+        )
+    gates = _ORDER[cell]
+    weights = ["Wax", "Waa", "ba"] if cell == "rnn" else [f"{p}{g}" for p in "Wb" for g in gates]
+    weights += ["bca"] if cell == "gru" else []
+    optional = ["baa"] if cell == "rnn" else [f"b{g}a" for g in gates if f"b{g}a" not in weights]
+    found = set()
     for key in parameters:
-        if not key.startswith(first + "_l"):
-            continue
-        sfx = key[len(first) :]
-        if cell == "gru" and f"bca{sfx}" not in parameters:
+        m = _XRNN_KEY.fullmatch(key) if isinstance(key, str) else None
+        if m is None and isinstance(key, str) and re.search(r"_l\d", key):
             raise ValueError(
-                f"to_torch: PyTorch's GRU is the reset-after form; parameters has no bca{sfx}"
+                f"{fname}: parameters has {key!r}; layer keys end in _l{{k}} or _l{{k}}_reverse"
             )
-        xp = array_namespace(parameters[key])
+        if m is None:
+            continue  # the output layer's Wy, by
+        if m[1] not in weights + optional:
+            raise ValueError(
+                f"{fname}: parameters has {key!r}, which {_NET[len(gates)]} layer does not "
+                f"have (expected {', '.join(weights + optional)} with _l{{k}} suffixes); "
+                f"is cell={cell!r} right?"
+            )
+        found.add((int(m[2]), bool(m[3])))
+    first = f"{weights[0]}_l0"
+    if not found:
+        raise ValueError(
+            f"{fname}: parameters has no {first}; are they {cell} layer "
+            f"parameters (keys with _l0 suffixes)?"
+        )
+    L, D = _layers(fname, "parameters", found)
+    sfxs = [_suffix(k, d) for k in range(L) for d in range(D)]
+    if cell == "gru":
+        for s in sfxs:
+            if f"bca{s}" not in parameters:
+                raise ValueError(
+                    f"{fname}: PyTorch's GRU is the reset-after form; parameters has no bca{s}"
+                )
+    _, sizes = check(fname, {}, parameters, {first: ("n_a", "columns")})
+    n_a, n_x = sizes["n_a"], sizes["columns"] - (0 if cell == "rnn" else sizes["n_a"])
+    if n_a < 1 or n_x < 1:
+        dims = "(n_a, n_x)" if cell == "rnn" else "(n_a, n_a+n_x)"
+        raise ValueError(
+            f"{fname}: parameters[{first!r}] must have shape {dims} with n_a, n_x >= 1; "
+            f"got {tuple(parameters[first].shape)}"
+        )
+    spec = {}
+    for i, s in enumerate(sfxs):  # layer 0's D directions first
+        n_in = n_x if i < D else D * n_a
+        if cell == "rnn":
+            own = {"Wax": ("n_a", n_in), "Waa": ("n_a", "n_a")}
+        else:
+            own = {f"W{g}": ("n_a", f"n_a+{n_in}") for g in gates}
+        own.update({key: ("n_a", 1) for key in weights + optional if key[0] == "b"})
+        spec.update({k + s: v for k, v in own.items() if k in weights or k + s in parameters})
+    xp, _ = check(fname, {}, parameters, spec)
+    out = {}
+    for s in sfxs:
         w_ih, w_hh, b_ih, b_hh = [], [], [], []
-        for g in _ORDER[cell]:
+        for g in gates:
             sign = _SIGN.get(g, 1) if cell == "gru" else 1
             bias = "ba" if cell == "rnn" else f"b{g}"
             if cell == "rnn":
-                w_ih.append(parameters[f"Wax{sfx}"])
-                w_hh.append(parameters[f"Waa{sfx}"])
+                w_ih.append(parameters[f"Wax{s}"])
+                w_hh.append(parameters[f"Waa{s}"])
             else:
-                W = parameters[f"W{g}{sfx}"]
-                n = W.shape[0]
-                w_hh.append(sign * W[:, :n])
-                w_ih.append(sign * W[:, n:])
-            b = parameters[f"{bias}{sfx}"]
-            recurrent = parameters.get(f"{bias}a{sfx}", xp.zeros_like(b))
+                W = parameters[f"W{g}{s}"]
+                w_hh.append(sign * W[:, :n_a])
+                w_ih.append(sign * W[:, n_a:])
+            b = parameters[f"{bias}{s}"]
+            recurrent = parameters.get(f"{bias}a{s}", xp.zeros_like(b))
             b_ih.append(sign * b[:, 0])
             b_hh.append(sign * recurrent[:, 0])
-        out.update(
-            {
-                f"weight_ih{sfx}": xp.concat(w_ih),
-                f"weight_hh{sfx}": xp.concat(w_hh),
-                f"bias_ih{sfx}": xp.concat(b_ih),
-                f"bias_hh{sfx}": xp.concat(b_hh),
-            }
-        )
-    if not out:
-        raise ValueError(
-            f"to_torch: parameters has no {first}_l0; are they {cell} layer "
-            f"parameters (keys with _l0 suffixes)?"
-        )
+        for kind, parts in zip(_KINDS, (w_ih, w_hh, b_ih, b_hh), strict=True):
+            out[kind + s] = xp.concat(parts)
+    if tensors and is_numpy_namespace(xp):
+        try:
+            import torch
+        except ImportError:
+            return out
+        out = {k: torch.from_numpy(v) for k, v in out.items()}
     return out
+
+
+def _layers(fname, name, found):
+    """``(L, D)`` from the ``(layer, reverse)`` pairs of the keys: layers 0..L-1, and the
+    reverse direction in all of them or none."""
+    layers = sorted({k for k, _ in found})
+    L = layers[-1] + 1
+    if layers != list(range(L)):
+        gap = min(set(range(L)) - set(layers))
+        raise ValueError(
+            f"{fname}: {name} has layers {layers} but no layer {gap} (_l{gap} keys); layers "
+            f"must be numbered 0..L-1"
+        )
+    reverse = sorted(k for k, r in found if r)
+    if reverse and reverse != layers:
+        raise ValueError(
+            f"{fname}: {name} has _reverse keys for layers {reverse} but not for all of "
+            f"{layers}; a bidirectional network has both directions in every layer"
+        )
+    return L, 2 if reverse else 1
+
+
+def _suffix(layer, direction):
+    return f"_l{layer}" + ("_reverse" if direction else "")
+
+
+def _times(c, symbol):
+    return symbol if c == 1 else f"{c}*{symbol}"
 
 
 def _check_cell(fname, cell):

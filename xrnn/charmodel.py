@@ -11,7 +11,7 @@ import array_api_compat
 
 from . import layers
 from ._host import categorical, generator, to_list
-from .data import one_hot
+from .data import END, CorpusError, _check_positive, one_hot
 from .init import init_parameters
 from .loss import output_backward, output_forward, softmax_cross_entropy
 
@@ -99,17 +99,30 @@ def generate(
 ):
     """``n`` new texts, each starting with ``prefix``, drawn one character at a time from the
     softmax of the logits divided by ``temperature`` (restricted to the ``top_k`` likeliest
-    when given) until the end character or ``max_len`` characters."""
+    when given) until the end character or ``max_len`` characters. ``prefix`` is text of
+    ``vocab`` without the end character."""
+    _check_positive("generate", n=n, max_len=max_len)
     if not temperature > 0:
-        raise ValueError(f"temperature must be positive; got {temperature!r}")
+        raise ValueError(f"generate: temperature must be positive; got {temperature!r}")
     if top_k is not None and not (isinstance(top_k, int) and 1 <= top_k <= len(vocab)):
-        raise ValueError(f"top_k must be an int in 1..{len(vocab)}; got {top_k!r}")
-    rng = generator(seed)
+        raise ValueError(f"generate: top_k must be an int in 1..{len(vocab)}; got {top_k!r}")
+    if not isinstance(prefix, str):
+        raise TypeError(f"generate: prefix must be a str; got {type(prefix).__name__}")
+    if END in prefix:
+        raise ValueError(
+            f"generate: prefix must not hold the end character {END!r}, which ends a text; "
+            f"got {prefix!r}"
+        )
+    try:
+        start = [0, *vocab.encode(prefix)]  # END, then the prefix
+    except CorpusError as e:
+        raise ValueError(f"generate: prefix has {e}") from None
+    rng = generator(seed, "generate")
     W = params["Wy"]
     xp, device = array_api_compat.array_namespace(W), array_api_compat.device(W)
     texts = [list(prefix) for _ in range(n)]
     done = [False] * n
-    seq, states = [[0, *vocab.encode(prefix)]] * n, None  # END, then the prefix
+    seq, states = [start] * n, None
     for _ in range(max_len):
         x = one_hot(xp.asarray(seq, device=device), len(vocab), W.dtype)
         a, states, _ = model._layers(x, params, states)

@@ -31,10 +31,12 @@ def init_parameters(
     uniform in ``±1/sqrt(n_a)`` (the output layer: ``±1/sqrt`` of its input width).
 
     Without ``num_layers``: the course's keys for one layer (``Wf, ..., bo``), with the output
-    layer ``Wy, by`` (``Wya, by`` for the RNN) when ``n_y`` is given. With ``num_layers``: the
-    layer keys of :mod:`xrnn.layers` (``Wf_l0``, ...), plus ``Wy, by`` when ``n_y`` is given.
-    ``reset_after`` adds the GRU's ``bca``. ``seed`` is an int or a ``numpy.random.Generator``;
-    ``xp`` (default NumPy), ``dtype`` (default float64) and ``device`` say where they go.
+    layer ``Wy, by`` (``Wya, by`` for the RNN) when ``n_y`` is given. With ``num_layers``, or
+    ``bidirectional`` (one layer, as PyTorch's default): the layer keys of :mod:`xrnn.layers`
+    (``Wf_l0``, ..., ``Wf_l0_reverse``, ...), plus ``Wy, by`` when ``n_y`` is given.
+    ``reset_after`` adds the GRU's ``bca``. ``seed`` is an int >= 0, a list of them or a
+    ``numpy.random.Generator``; ``xp`` (default NumPy), ``dtype`` (a real floating dtype of
+    ``xp``, default float64) and ``device`` say where they go.
     """
     if cell not in CELLS:
         names = ", ".join(map(repr, sorted(CELLS)))
@@ -42,9 +44,25 @@ def init_parameters(
     for name, v in (("n_x", n_x), ("n_a", n_a), ("n_y", n_y), ("num_layers", num_layers)):
         if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1):
             raise ValueError(f"init_parameters: {name} must be a positive int; got {v!r}")
-    rng = generator(seed)
+    for name, v in (("bidirectional", bidirectional), ("reset_after", reset_after)):
+        if not isinstance(v, bool):
+            raise TypeError(f"init_parameters: {name} must be True or False; got {v!r}")
+    if reset_after and cell != "gru":
+        raise ValueError(f"init_parameters: reset_after=True is the GRU's form; got cell {cell!r}")
+    if bidirectional and num_layers is None:
+        num_layers = 1  # two directions need the layer keys
+    rng = generator(seed, "init_parameters")
     xp = xp or default_namespace()
     dtype = dtype or xp.float64
+    try:
+        floating = xp.isdtype(dtype, "real floating")
+    except (TypeError, ValueError, AttributeError):  # not a dtype of xp
+        floating = False
+    if not floating:
+        raise TypeError(
+            f"init_parameters: dtype must be a real floating dtype of {xp.__name__} "
+            f"(float32 or float64); got {dtype!r}"
+        )
     D = 2 if bidirectional else 1
     bound = n_a**-0.5
     shapes = {}

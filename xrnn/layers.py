@@ -17,13 +17,16 @@ Parameters are the cell's keys with a suffix for the layer and direction, PyTorc
 ``Wf_l0``, ``bf_l0``, ..., ``Wf_l0_reverse``, ..., ``Wf_l1``, ... (the RNN's ``Wax, Waa, ba``;
 the LSTM's ``Wf, Wi, Wc, Wo, bf, bi, bc, bo``; the GRU's ``Wu, Wr, Wc, bu, br, bc``, and ``bca``
 when ``reset_after``; each cell's optional recurrent biases too). The gradients have the same
-keys with a ``d`` in front, beside ``dx`` and ``da0`` (and ``dc0``).
+keys with a ``d`` in front, beside ``dx`` and ``da0`` (and ``dc0``). Keys with a layer suffix
+that a call does not use (a layer past ``num_layers``, the reverse direction of a one-way call,
+a misspelt name) are an error, not silently left out.
 
 With ``lengths``, each example's steps past its length leave its state as it was and output
 zeros, its final state is the one after its own last step, and the reverse direction reads each
 example from its own last step back.
 """
 
+import re
 from collections.abc import Mapping
 
 from array_api_compat import device
@@ -53,6 +56,9 @@ _BCA = "the recurrent biases of the reset-after form; pass reset_after=True, or 
 def suffix(layer, direction):
     """The parameter-key suffix of a layer and direction (0 forward, 1 reverse): ``_l0``, ..."""
     return f"_l{layer}" + ("_reverse" if direction else "")
+
+
+_SUFFIX = re.compile(r"_l[0-9]+(_reverse)?$")  # what suffix() makes
 
 
 def rnn_layers(x, parameters, *, num_layers=1, bidirectional=False, a0=None, lengths=None):
@@ -238,6 +244,13 @@ def _check(cell, fname, x, parameters, L, D, states0, extra):
     for k in range(L):
         for d in range(D):
             full.update(spec(k, d, "n_x" if k == 0 else D * n_a))
+    unused = [k for k in given if isinstance(k, str) and _SUFFIX.search(k) and k not in full]
+    if unused:
+        raise ValueError(
+            f"{fname}: parameters has layer keys that num_layers={L}, bidirectional={D == 2} "
+            f"do not use: {', '.join(map(repr, unused))}; pass the num_layers and "
+            f"bidirectional they were made for, or drop them"
+        )
     arrays = {"x": (x, ("n_x", "m", "T_x"))}
     arrays.update({k: (v, (L * D, "n_a", "m")) for k, v in states0.items() if v is not None})
     return check(fname, arrays, parameters, full)

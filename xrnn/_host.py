@@ -10,6 +10,11 @@ What comes from here reaches the compute code only through ``xp.asarray`` in the
 namespace, dtype and device; the compute code never sees NumPy.
 """
 
+import math
+import numbers
+import os
+import zipfile
+
 import array_api_compat
 import numpy as np
 
@@ -30,14 +35,25 @@ def default_namespace():
     return array_api_compat.array_namespace(np.empty(0))
 
 
-def generator(seed):
-    """A ``numpy.random.Generator`` from an int, a list of ints or a generator (returned as is)."""
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+def generator(seed, fname="generator"):
+    """A ``numpy.random.Generator`` from None, an int >= 0, a list of them, or a generator
+    (returned as is); anything else is an error that names ``fname``, the public function."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or isinstance(seed, np.random.SeedSequence | np.random.BitGenerator):
+        return np.random.default_rng(seed)
+    ints = seed if isinstance(seed, list | tuple) else [seed]
+    expected = "None, an int >= 0, a list of ints >= 0 or a numpy.random.Generator"
+    if not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in ints):
+        raise TypeError(f"{fname}: seed must be {expected}; got {seed!r}")
+    if any(s < 0 for s in ints):
+        raise ValueError(f"{fname}: seed must be {expected}; got {seed!r}")
+    return np.random.default_rng(seed)
 
 
-def permutation(seed, n):
+def permutation(seed, n, fname="permutation"):
     """The indices ``0..n-1`` shuffled by ``generator(seed)``."""
-    return generator(seed).permutation(n)
+    return generator(seed, fname).permutation(n)
 
 
 def to_numpy(a):
@@ -67,15 +83,34 @@ def categorical(rng, logits, temperature=1.0, top_k=None):
 
 
 def write_npz(file, arrays):
-    """``arrays`` (arrays of any namespace, or strings) into the open binary ``file``."""
-    np.savez(
-        file, **{k: np.asarray(v) if isinstance(v, str) else to_numpy(v) for k, v in arrays.items()}
-    )
+    """``arrays`` (NumPy arrays, or strings) into the open binary ``file``, uncompressed."""
+    np.savez(file, **{k: np.asarray(v) for k, v in arrays.items()})
 
 
 def read_npz(file):
-    """The arrays of an ``.npz`` file as NumPy arrays (0-D string arrays as ``str``), read
-    without pickles."""
-    with np.load(file, allow_pickle=False) as npz:
-        arrays = {k: npz[k] for k in npz.files}
-    return {k: str(v) if v.dtype.kind == "U" else v for k, v in arrays.items()}
+    """The arrays of an uncompressed ``.npz`` file (open, binary) as NumPy arrays (0-D string
+    arrays as ``str``), read without pickles. Every member's declared size, and the size its
+    header declares, are checked against the file before anything is allocated: a ``ValueError``
+    for anything else."""
+    size = os.fstat(file.fileno()).st_size
+    arrays = {}
+    with zipfile.ZipFile(file) as npz:
+        members = npz.infolist()
+        if sum(info.file_size for info in members) > size:
+            raise ValueError("its members declare more bytes than the file holds")
+        for info in members:
+            if not info.filename.endswith(".npy") or info.compress_type != zipfile.ZIP_STORED:
+                raise ValueError(f"member {info.filename!r} is not a stored .npy array")
+            with npz.open(info) as f:
+                version = np.lib.format.read_magic(f)
+                if version not in ((1, 0), (2, 0)):
+                    raise ValueError(f"member {info.filename!r} has .npy version {version}")
+                read_header = getattr(np.lib.format, f"read_array_header_{version[0]}_0")
+                shape, fortran, dtype = read_header(f, max_header_size=1024)
+                count = math.prod(shape) * dtype.itemsize
+                if dtype.hasobject or f.tell() + count != info.file_size:
+                    raise ValueError(f"member {info.filename!r} declares {shape} of {dtype}")
+                a = np.frombuffer(f.read(count), dtype)
+                a = a.reshape(shape, order="F" if fortran else "C")
+            arrays[info.filename[: -len(".npy")]] = str(a) if a.dtype.kind == "U" else a.copy()
+    return arrays

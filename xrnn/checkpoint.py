@@ -4,19 +4,26 @@ A checkpoint holds the parameters (``param.<key>``), the optimiser's state
 (``opt.<slot>.<key>``) and a JSON document (``meta``: configuration, vocabulary, step, loss
 history, ...). It is written to a temporary file beside the target, flushed to disk and then
 renamed over it (``os.replace``), so that the target is always either the old checkpoint or the
-new one; it is read with ``allow_pickle=False`` (the file work is :mod:`xrnn._host`'s).
+new one. The temporary file's name, ``.NAME.PID.tmp``, tells a stale one (after ``kill -9``).
+
+``meta`` carries the SHA-256 of everything else in the file, so that any change to its bytes
+is found on loading: the file is read without pickles, every size it declares checked before
+anything is allocated (the file work is :mod:`xrnn._host`'s), and every fault is a
+:class:`CheckpointError`.
 """
 
+import hashlib
 import json
 import os
-import zipfile
 from pathlib import Path
 
-from ._host import read_npz, write_npz
+import numpy as np
+
+from ._host import read_npz, to_numpy, write_npz
 
 __all__ = ["CheckpointError", "load", "save"]
 
-FORMAT, VERSION = "xrnn-checkpoint", 1
+FORMAT, VERSION = "xrnn-checkpoint", 2
 
 
 class CheckpointError(ValueError):
@@ -26,16 +33,18 @@ class CheckpointError(ValueError):
 def save(path, params, optimizer_state, meta):
     """Write params, optimiser state and ``meta`` (JSON-able) to ``path``, atomically."""
     path = Path(path)
-    arrays = {f"param.{k}": v for k, v in params.items()}
+    arrays = {f"param.{k}": to_numpy(v) for k, v in params.items()}
     for slot, values in optimizer_state.items():
         if slot != "steps":
-            arrays.update({f"opt.{slot}.{k}": v for k, v in values.items()})
+            arrays.update({f"opt.{slot}.{k}": to_numpy(v) for k, v in values.items()})
     meta = {
         "format": FORMAT,
         "version": VERSION,
         **meta,
         "optimizer_steps": int(optimizer_state.get("steps", 0)),
     }
+    meta = json.loads(json.dumps(meta))  # as it will be read: lists, string keys
+    meta["sha256"] = _digest(arrays, meta)
     arrays["meta"] = json.dumps(meta)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -50,29 +59,70 @@ def save(path, params, optimizer_state, meta):
 
 
 def load(path):
-    """``(params, optimizer_state, meta)`` of the checkpoint at ``path``, as NumPy arrays."""
+    """``(params, optimizer_state, meta)`` of the checkpoint at ``path``, as NumPy arrays:
+    the file whole and unchanged since it was saved, its parameters and optimiser state
+    floating-point arrays of one dtype and of matching keys and shapes."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {path}")
     try:
         with open(path, "rb") as f:
             arrays = read_npz(f)
-        meta = json.loads(arrays.pop("meta"))
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as e:
-        raise CheckpointError(
-            f"checkpoint {path} is truncated or corrupted ({type(e).__name__}: {e})"
-        ) from None
+        meta = json.loads(arrays.pop("meta", "null"))
+    except Exception as e:  # any fault in the file's bytes
+        reason = f"{type(e).__name__}: {e}".splitlines()[0][:200]
+        raise CheckpointError(f"checkpoint {path} is truncated or corrupted ({reason})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not an xrnn checkpoint")
     if meta.get("version") != VERSION:
         raise CheckpointError(
-            f"checkpoint {path} has format version {meta.get('version')}; "
+            f"checkpoint {path} has format version {meta.get('version')!r}; "
             f"this xrnn reads version {VERSION}"
         )
+    if meta.pop("sha256", None) != _digest(arrays, meta):
+        raise CheckpointError(f"checkpoint {path} is corrupted: its checksum does not match")
     params = {k[len("param.") :]: v for k, v in arrays.items() if k.startswith("param.")}
-    state = {"steps": meta["optimizer_steps"]}
+    steps = meta.get("optimizer_steps")
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
+        raise CheckpointError(f"checkpoint {path}: optimizer_steps must be an int >= 0")
+    state = {"steps": steps}
     for k, v in arrays.items():
         if k.startswith("opt."):
             _, slot, key = k.split(".", 2)
             state.setdefault(slot, {})[key] = v
+    _check_arrays(path, params, state)
     return params, state, meta
+
+
+def _check_arrays(path, params, state):
+    if not params:
+        raise CheckpointError(f"checkpoint {path} holds no parameters")
+    dtypes = {str(v.dtype) for v in params.values()}
+    if len(dtypes) != 1 or dtypes - {"float32", "float64"}:
+        raise CheckpointError(
+            f"checkpoint {path}: parameters must be float32 or float64, all alike; got "
+            f"{', '.join(sorted(dtypes))}"
+        )
+    for slot, values in state.items():
+        if slot == "steps":
+            continue
+        for k, v in values.items():
+            if k not in params or v.shape != params[k].shape or v.dtype != params[k].dtype:
+                raise CheckpointError(
+                    f"checkpoint {path}: optimiser state {slot}.{k} does not match a parameter"
+                )
+    bad = [k for k, v in params.items() if not np.isfinite(v).all()]
+    if bad:
+        raise CheckpointError(
+            f"checkpoint {path}: parameters {', '.join(bad)} are not finite (NaN or inf)"
+        )
+
+
+def _digest(arrays, meta):
+    """SHA-256 of the arrays (names, dtypes, shapes, bytes) and of ``meta`` (JSON)."""
+    h = hashlib.sha256(json.dumps(meta, sort_keys=True).encode())
+    for k in sorted(arrays):
+        a = np.ascontiguousarray(arrays[k])
+        h.update(f"{k}:{a.dtype.str}:{a.shape}".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()

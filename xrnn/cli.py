@@ -13,34 +13,20 @@ import math
 import signal
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import array_api_compat
 
 from . import __version__, checkpoint, data, optim
 from ._host import permutation
+from ._run import OPTIMIZERS, RUN, check_saved, invalid
+from ._rundir import RunDirError, hold
 from .charmodel import Model, evaluate, generate, loss_and_grads
 
 __all__ = ["main"]
 
-# Training options that define the run (a resumed run must keep them), with their defaults.
-RUN = {
-    "cell": "lstm",
-    "layers": 1,
-    "hidden": 128,
-    "dtype": "float32",
-    "optimizer": "adam",
-    "lr": 5e-3,
-    "weight_decay": 0.0,
-    "momentum": 0.9,
-    "clip": 5.0,
-    "clip_value": None,
-    "batch": 64,
-    "seq_len": 32,
-    "val_fraction": 0.1,
-    "seed": 0,
-}
-OPTIMIZERS = {"adam": optim.Adam, "adamw": optim.AdamW, "sgd": optim.SGD}
+_FLOATING_POINT_WARNINGS = r"(overflow|invalid value|divide by zero) encountered"
 _after_step = None  # a test's hook: called with the step number after each step
 
 
@@ -51,11 +37,21 @@ class Error(Exception):
 def main(argv=None):
     parser = _parser()
     args = parser.parse_args(argv)
+    old = signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM stops as Ctrl-C does
     try:
         return args.run(args)
-    except (Error, data.CorpusError, checkpoint.CheckpointError) as e:
+    except (Error, data.CorpusError, checkpoint.CheckpointError, RunDirError) as e:
         print(f"xrnn: error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("xrnn: interrupted; nothing was saved since the last checkpoint", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 class _Parser(argparse.ArgumentParser):
@@ -111,10 +107,15 @@ def _parser():
 
 def train(args):
     out = Path(args.out)
-    path = out / "checkpoint.npz"
-    saved = None
+    with hold(out) as rundir:  # locked against another run, stale temporary files removed
+        return _train(args, out, out / "checkpoint.npz", rundir)
+
+
+def _train(args, out, path, rundir):
+    saved = vocab = None
     if args.resume:
         saved = checkpoint.load(path)
+        vocab = check_saved(path, *saved)
     elif path.exists() and not args.force:
         raise Error(f"{path} exists: pass --resume to continue that run, or --force to start over")
     cfg = _run_config(args, saved[2]["config"] if saved else None)
@@ -132,7 +133,7 @@ def train(args):
             f"mismatched checkpoint: {path} was trained on {saved[2]['corpus']['name']}, "
             f"not on this corpus"
         )
-    vocab = data.Vocab("".join(saved[2]["vocab"]) if saved else text)
+    vocab = vocab or data.Vocab(text)
     pieces = data.examples(text, cfg["seq_len"])
     ids = [vocab.encode(p) for p in pieces]
     order = permutation([cfg["seed"], 0], len(ids))
@@ -154,11 +155,18 @@ def train(args):
     opt = _optimizer(cfg, params)
     history = {"train": [], "val": []}
     step = 0
+    saved_at = None  # the step of the last checkpoint this run saved or resumed
     if saved:
-        opt.load_state_dict(_to(saved[1], xp, dtype, device))
+        try:
+            opt.load_state_dict(_to(saved[1], xp, dtype, device))
+        except (TypeError, ValueError) as e:
+            raise Error(f"checkpoint {path} does not fit its own config: {e}") from None
         history, step = saved[2]["history"], saved[2]["step"]
+        saved_at = step
         if args.steps <= step:
             raise Error(f"{path} is at step {step} already; ask for more --steps")
+    values = sum(math.prod(v.shape) for v in params.values()) * (1 + len(opt.slots))
+    rundir.probe(values * xp.finfo(dtype).bits // 8 + 2**16)  # a checkpoint's bytes, and meta
 
     def state():
         return {
@@ -170,6 +178,17 @@ def train(args):
             "corpus": corpus,
             "model": model.dict(),
         }
+
+    def save():
+        nonlocal saved_at
+        try:
+            checkpoint.save(path, params, opt.state_dict(), state())
+            saved_at = step
+        except OSError as e:
+            raise Error(
+                f"step {step}: could not save {path} ({e.strerror or e}); the last checkpoint "
+                f"there is unchanged"
+            ) from None
 
     def val_batches():
         return data.batches(val_ids, 256, range(len(val_ids)), len(vocab), xp, dtype, device)
@@ -184,10 +203,11 @@ def train(args):
     if saved:
         print(f"resuming {path} at step {step}", flush=True)
     stop = _StopOnInterrupt()
-    bar = _progress(args.steps, step)
     per_epoch = math.ceil(len(train_ids) / cfg["batch"])
     chars, started = 0, time.perf_counter()
-    with stop:
+    with stop, warnings.catch_warnings(), _progress(args.steps, step) as bar:
+        # NumPy's warnings of inf and NaN: the loop checks the loss and gradients itself
+        warnings.filterwarnings("ignore", _FLOATING_POINT_WARNINGS, RuntimeWarning)
         while step < args.steps and not stop.requested:
             epoch, k = divmod(step, per_epoch)
             shuffled = permutation([cfg["seed"], 1, epoch], len(train_ids))
@@ -196,21 +216,31 @@ def train(args):
                 data.batches(train_ids, cfg["batch"], rows, len(vocab), xp, dtype, device)
             )
             loss, grads = loss_and_grads(model, params, x, targets, lengths)
+            loss, norm = float(loss), optim.global_norm(grads)
+            if not (math.isfinite(loss) and math.isfinite(norm)):
+                raise Error(
+                    f"step {step + 1}: training diverged (loss {loss}, gradient norm {norm}); "
+                    + _kept(path, saved_at)
+                )
             if cfg["clip_value"] is not None:
                 grads = optim.clip_by_value(grads, cfg["clip_value"])
             if cfg["clip"] is not None:
                 grads, _ = optim.clip_by_global_norm(grads, cfg["clip"])
             opt.step(grads)
             step += 1
-            history["train"].append(float(loss))
+            history["train"].append(loss)
             chars += sum(len(train_ids[i]) + 1 for i in rows)
-            bar.update(1, history["train"][-1], chars / (time.perf_counter() - started))
+            bar.update(1, loss, chars / (time.perf_counter() - started))
             if step % args.eval_every == 0 or step == args.steps:
-                history["val"].append([step, evaluate(model, params, val_batches())])
-                checkpoint.save(path, params, opt.state_dict(), state())
-                bar.write(
-                    f"step {step}: held-out loss {history['val'][-1][1]:.3f} (bigram {bigram:.3f})"
-                )
+                val = evaluate(model, params, val_batches())
+                if not math.isfinite(val):
+                    raise Error(
+                        f"step {step}: training diverged (held-out loss {val}); "
+                        + _kept(path, saved_at)
+                    )
+                history["val"].append([step, val])
+                save()
+                bar.write(f"step {step}: held-out loss {val:.3f} (bigram {bigram:.3f})")
             if step % args.sample_every == 0 and step != args.steps:
                 names = generate(
                     model, params, vocab, n=5, temperature=0.8, seed=[cfg["seed"], 2, step]
@@ -218,15 +248,15 @@ def train(args):
                 bar.write(f"step {step}: samples: {', '.join(names)}")
             if _after_step is not None:
                 _after_step(step)
-    bar.close()
-    if stop.requested:
-        checkpoint.save(path, params, opt.state_dict(), state())
-        _plot(out, history, bigram, args.no_plot)
-        print(
-            f"interrupted at step {step}: saved {path}; continue with: xrnn train --out "
-            f"{args.out} --resume --steps {args.steps}"
-        )
-        return 130
+        bar.close()
+        if stop.requested:
+            save()
+            _plot(out, history, bigram, args.no_plot)
+            print(
+                f"{stop.requested} at step {step}: saved {path}; continue with: xrnn train "
+                f"--out {args.out} --resume --steps {args.steps}"
+            )
+            return 130
     val = history["val"][-1][1]
     plotted = _plot(out, history, bigram, args.no_plot)
     print(
@@ -240,12 +270,14 @@ def train(args):
 
 
 def sample(args):
-    params, _, meta = checkpoint.load(args.checkpoint)
     if args.n < 1 or args.max_len < 1:
-        raise Error("-n and --max-len must be positive integers")
+        raise Error(f"-n and --max-len must be positive integers; got {args.n}, {args.max_len}")
+    if args.seed is not None and args.seed < 0:
+        raise Error(f"--seed must be an integer >= 0; got {args.seed}")
+    params, state, meta = checkpoint.load(args.checkpoint)
+    vocab = check_saved(args.checkpoint, params, state, meta)
     xp, device = _backend(args.backend, args.device)
     params = {k: xp.asarray(v, device=device) for k, v in params.items()}
-    vocab = data.Vocab("".join(meta["vocab"]))
     model = Model(**meta["model"])
     try:
         texts = generate(
@@ -263,6 +295,15 @@ def sample(args):
         raise Error(str(e)) from None
     print("\n".join(texts))
     return 0
+
+
+def _kept(path, step):
+    """What is left of a run that diverged, whose last save was at ``step`` (None: none)."""
+    if step is not None:
+        kept = f"{path} keeps step {step}"
+    else:
+        kept = f"{path} is unchanged" if path.exists() else "nothing was saved"
+    return f"{kept}; try a smaller --lr"
 
 
 def _run_config(args, saved):
@@ -284,34 +325,15 @@ def _run_config(args, saved):
 
 
 def _check_options(args, cfg):
-    for key in ("layers", "hidden", "batch"):
-        if cfg[key] < 1:
-            raise Error(f"--{key} must be a positive integer; got {cfg[key]}")
-    checks = [
-        (args.steps >= 1, f"--steps must be a positive integer; got {args.steps}"),
-        (cfg["seq_len"] >= 2, f"--seq-len must be at least 2; got {cfg['seq_len']}"),
-        (cfg["lr"] > 0, f"--lr must be positive; got {cfg['lr']}"),
-        (
-            0 < cfg["val_fraction"] < 1,
-            f"--val-fraction must lie between 0 and 1; got {cfg['val_fraction']}",
-        ),
-        (cfg["clip"] is None or cfg["clip"] > 0, f"--clip must be positive; got {cfg['clip']}"),
-        (
-            cfg["clip_value"] is None or cfg["clip_value"] > 0,
-            f"--clip-value must be positive; got {cfg['clip_value']}",
-        ),
-        (
-            cfg["weight_decay"] >= 0,
-            f"--weight-decay must not be negative; got {cfg['weight_decay']}",
-        ),
-        (
-            args.eval_every >= 1 and args.sample_every >= 1,
-            "--eval-every and --sample-every must be positive integers",
-        ),
-    ]
-    for ok, message in checks:
-        if not ok:
-            raise Error(message)
+    wrong = invalid(cfg)
+    if wrong:
+        key, expected = wrong
+        raise Error(f"--{key.replace('_', '-')} must {expected}; got {cfg[key]}")
+    for flag in ("steps", "eval_every", "sample_every"):
+        if getattr(args, flag) < 1:
+            raise Error(
+                f"--{flag.replace('_', '-')} must be a positive integer; got {getattr(args, flag)}"
+            )
 
 
 def _backend(name, device):
@@ -327,6 +349,7 @@ def _backend(name, device):
     try:
         if name == "torch":
             dev = module.device(device or "cpu")
+            module.empty(0, device=dev)  # a device this build of torch lacks fails here
         else:
             count = module.cuda.runtime.getDeviceCount()
             index = int((device or "cuda:0").rpartition(":")[2] or 0)
@@ -358,23 +381,27 @@ def _to(state, xp, dtype, device):
     }
 
 
-class _StopOnInterrupt:
-    """Within ``with``: the first Ctrl-C asks the loop to stop after its step; a second one
-    interrupts at once."""
+_SIGNALS = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}
 
-    requested = False
+
+class _StopOnInterrupt:
+    """Within ``with``: the first Ctrl-C or SIGTERM asks the loop to stop after its step
+    (``requested`` says which); a second one interrupts at once."""
+
+    requested = None
 
     def __enter__(self):
-        self._old = signal.signal(signal.SIGINT, self._handle)
+        self._old = {s: signal.signal(s, self._handle) for s in _SIGNALS}
         return self
 
     def _handle(self, signum, frame):
         if self.requested:
             raise KeyboardInterrupt
-        self.requested = True
+        self.requested = _SIGNALS[signum]
 
     def __exit__(self, *exc):
-        signal.signal(signal.SIGINT, self._old)
+        for s, handler in self._old.items():
+            signal.signal(s, handler)
 
 
 class _progress:
@@ -390,6 +417,12 @@ class _progress:
         self.bar = tqdm(
             total=total, initial=initial, unit="step", mininterval=0.5, dynamic_ncols=True
         )
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
     def update(self, n, loss, rate):
         if self.bar is not None:

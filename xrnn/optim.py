@@ -13,7 +13,7 @@ from numbers import Integral, Real
 
 from ._checks import check
 
-__all__ = ["SGD", "Adam", "AdamW", "clip_by_global_norm", "clip_by_value"]
+__all__ = ["SGD", "Adam", "AdamW", "clip_by_global_norm", "clip_by_value", "global_norm"]
 
 
 class _Optimizer:
@@ -168,12 +168,18 @@ def clip_by_global_norm(grads, max_norm):
     """Gradients scaled by ``max_norm / (norm + 1e-6)`` when their global Euclidean norm is
     above ``max_norm`` (PyTorch's ``clip_grad_norm_``); returns ``(grads, norm)``."""
     max_norm = _number("clip_by_global_norm", "max_norm", max_norm, "> 0")
-    xp, _ = check("clip_by_global_norm", _arrays("clip_by_global_norm", grads))
-    norm = math.sqrt(float(sum(xp.sum(g * g) for g in grads.values())))
+    norm = global_norm(grads, "clip_by_global_norm")
     scale = max_norm / (norm + 1e-6)
     if scale < 1:
         grads = {k: g * scale for k, g in grads.items()}
     return grads, norm
+
+
+def global_norm(grads, fname="global_norm"):
+    """The Euclidean norm of all the gradients together, a Python float (NaN or inf where a
+    gradient holds one)."""
+    xp, _ = check(fname, _arrays(fname, grads))
+    return math.sqrt(float(sum(xp.sum(g * g) for g in grads.values())))
 
 
 def _arrays(fname, grads):

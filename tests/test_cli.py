@@ -271,3 +271,15 @@ def _held_out(out):
     """The last held-out loss ``xrnn train`` printed, and the bigram model's."""
     line = [s for s in out.splitlines() if s.startswith("held-out loss")][-1]
     return float(line.split()[2]), float(line.split("bigram model ")[1].split(":")[0])
+
+
+def test_sample_takes_the_run_directory_and_load_a_documented_checkpoint(trained, capsys):
+    rc, out, _ = run(capsys, "sample", "--checkpoint", trained.parent, "-n", 3, "--seed", 1)
+    assert rc == 0 and len(out.splitlines()) == 3
+    assert run(capsys, "sample", "--checkpoint", trained, "-n", 3, "--seed", 1)[1] == out
+    saved = checkpoint.load(trained.parent)
+    assert isinstance(saved, checkpoint.Checkpoint)
+    assert saved.step == 8 and saved.vocab[0] == "\n" and saved.config["hidden"] == 16
+    assert len(saved.history["train"]) == 8 and saved.optimizer_state["steps"] == 8
+    params, state, meta = saved
+    assert params is saved.params and meta["step"] == 8

@@ -16,18 +16,52 @@ import hashlib
 import json
 import os
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from ._host import read_npz, to_numpy, write_npz
 
-__all__ = ["CheckpointError", "load", "save"]
+__all__ = ["Checkpoint", "CheckpointError", "load", "save"]
 
 FORMAT, VERSION = "xrnn-checkpoint", 2
 
 
 class CheckpointError(ValueError):
     """A checkpoint that cannot be read or does not fit, with a one-line reason."""
+
+
+class Checkpoint(NamedTuple):
+    """What :func:`load` returns (it unpacks as ``params, optimizer_state, meta``).
+
+    - ``params``: the parameters, NumPy arrays by name;
+    - ``optimizer_state``: what the optimiser's ``load_state_dict`` takes (``steps`` and its
+      slots, NumPy arrays by parameter name);
+    - ``meta``: the rest, as saved: for a run of ``xrnn train``, ``config`` (its options),
+      ``vocab`` (its characters, the end mark first), ``step``, ``history`` (``train``: the
+      loss of every step; ``val``: ``[step, held-out loss]`` pairs), ``bigram``, ``corpus``
+      and ``model`` (the keyword arguments of :class:`xrnn.charmodel.Model`).
+    """
+
+    params: dict[str, Any]
+    optimizer_state: dict[str, Any]
+    meta: dict[str, Any]
+
+    @property
+    def config(self):
+        return self.meta.get("config")
+
+    @property
+    def vocab(self):
+        return self.meta.get("vocab")
+
+    @property
+    def step(self):
+        return self.meta.get("step")
+
+    @property
+    def history(self):
+        return self.meta.get("history")
 
 
 def save(path, params, optimizer_state, meta):
@@ -59,10 +93,12 @@ def save(path, params, optimizer_state, meta):
 
 
 def load(path):
-    """``(params, optimizer_state, meta)`` of the checkpoint at ``path``, as NumPy arrays:
-    the file whole and unchanged since it was saved, its parameters and optimiser state
-    floating-point arrays of one dtype and of matching keys and shapes."""
+    """The :class:`Checkpoint` at ``path`` (a file, or a run directory holding
+    ``checkpoint.npz``): the file whole and unchanged since it was saved, its parameters and
+    optimiser state floating-point arrays of one dtype and of matching keys and shapes."""
     path = Path(path)
+    if path.is_dir():
+        path = path / "checkpoint.npz"
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {path}")
     try:
@@ -91,7 +127,7 @@ def load(path):
             _, slot, key = k.split(".", 2)
             state.setdefault(slot, {})[key] = v
     _check_arrays(path, params, state)
-    return params, state, meta
+    return Checkpoint(params, state, meta)
 
 
 def _check_arrays(path, params, state):

@@ -93,7 +93,11 @@ def _parser():
 
     s = sub.add_parser("sample", help="print text from a trained checkpoint")
     s.set_defaults(run=sample)
-    s.add_argument("--checkpoint", default="xrnn-run/checkpoint.npz")
+    s.add_argument(
+        "--checkpoint",
+        default="xrnn-run",
+        help="a checkpoint file, or the --out directory of xrnn train (xrnn-run)",
+    )
     s.add_argument("-n", type=int, default=10, help="how many (10)")
     s.add_argument("--temperature", type=float, default=1.0)
     s.add_argument("--top-k", type=int)
@@ -274,8 +278,10 @@ def sample(args):
         raise Error(f"-n and --max-len must be positive integers; got {args.n}, {args.max_len}")
     if args.seed is not None and args.seed < 0:
         raise Error(f"--seed must be an integer >= 0; got {args.seed}")
-    params, state, meta = checkpoint.load(args.checkpoint)
-    vocab = check_saved(args.checkpoint, params, state, meta)
+    path = Path(args.checkpoint)
+    path = path / "checkpoint.npz" if path.is_dir() else path
+    params, state, meta = checkpoint.load(path)
+    vocab = check_saved(path, params, state, meta)
     xp, device = _backend(args.backend, args.device)
     params = {k: xp.asarray(v, device=device) for k, v in params.items()}
     model = Model(**meta["model"])

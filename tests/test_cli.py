@@ -209,14 +209,14 @@ def test_a_missing_corpus(tmp_path, capsys):
 @pytest.mark.parametrize(
     "args, text",
     [
-        (["--hidden", "0"], "--hidden must be a positive integer; got 0"),
-        (["--layers", "-1"], "--layers must be a positive integer"),
-        (["--lr", "-0.1"], "--lr must be positive"),
-        (["--val-fraction", "1.5"], "--val-fraction must lie between 0 and 1"),
-        (["--seq-len", "1"], "--seq-len must be at least 2"),
-        (["--steps", "0"], "--steps must be a positive integer"),
-        (["--clip", "0"], "--clip must be positive"),
-        (["--hidden", "abc"], "argument --hidden: invalid int value: 'abc'"),
+        (["--hidden", "0"], "argument --hidden: must be a positive integer; got 0"),
+        (["--layers", "-1"], "argument --layers: must be a positive integer"),
+        (["--lr", "-0.1"], "argument --lr: must be positive and finite; got -0.1"),
+        (["--val-fraction", "1.5"], "argument --val-fraction: must lie between 0 and 1"),
+        (["--seq-len", "1"], "argument --seq-len: must be at least 2"),
+        (["--steps", "0"], "argument --steps: must be a positive integer"),
+        (["--clip", "0"], "argument --clip: must be positive"),
+        (["--hidden", "abc"], "argument --hidden: must be an integer; got 'abc'"),
         (["--cell", "cnn"], "argument --cell: invalid choice: 'cnn'"),
         (["--backend", "numpy", "--device", "cuda:0"], "--backend numpy runs on the cpu only"),
     ],
@@ -240,10 +240,34 @@ class _nothing:
 def test_sample_errors(tmp_path, capsys, trained):
     rc, _, err = run(capsys, "sample", "--checkpoint", tmp_path / "none.npz")
     _one_line_error(rc, err, "no checkpoint at")
-    rc, _, err = run(capsys, "sample", "--checkpoint", trained, "--temperature", 0)
-    _one_line_error(rc, err, "temperature must be positive")
+    with pytest.raises(SystemExit):
+        run(capsys, "sample", "--checkpoint", trained, "--temperature", 0)
+    _one_line_error(2, capsys.readouterr().err, "argument --temperature: must be positive")
     rc, _, err = run(capsys, "sample", "--checkpoint", trained, "--prefix", "Zq")
-    _one_line_error(rc, err, "characters not in the vocabulary")
+    _one_line_error(rc, err, "--prefix has characters not in the vocabulary: 'Z'; it holds 'ab")
+    assert "try it in lower case" in err
+
+
+def test_sample_says_its_seed_and_clamps_top_k(trained, capsys):
+    rc, out, err = run(capsys, "sample", "--checkpoint", trained, "-n", 4, "--top-k", 1000)
+    seed = err.strip().rpartition("--seed ")[2]
+    assert rc == 0 and len(out.splitlines()) == 4 and seed.isdigit()
+    again = run(capsys, "sample", "--checkpoint", trained, "-n", 4, "--top-k", 1000, "--seed", seed)
+    assert again[1] == out
+
+
+def test_no_sub_command_prints_help(capsys):
+    rc, out, _ = run(capsys)
+    assert rc == 0 and "train" in out and "sample" in out and out.startswith("usage: xrnn")
+
+
+def test_every_option_says_its_default():
+    """Each option's help ends with its default in parentheses (flags and paths aside)."""
+    sub = next(a for a in cli._parser()._actions if a.dest == "==SUPPRESS==" and a.choices)
+    for command, parser in sub.choices.items():
+        for action in parser._actions:
+            if action.option_strings and action.nargs != 0 and action.dest not in ("corpus",):
+                assert action.help and action.help.endswith(")"), (command, action.dest)
 
 
 @pytest.mark.slow(reason="trains the default model in full, about 10 s")
@@ -281,5 +305,5 @@ def test_sample_takes_the_run_directory_and_load_a_documented_checkpoint(trained
     assert isinstance(saved, checkpoint.Checkpoint)
     assert saved.step == 8 and saved.vocab[0] == "\n" and saved.config["hidden"] == 16
     assert len(saved.history["train"]) == 8 and saved.optimizer_state["steps"] == 8
-    params, state, meta = saved
+    params, _, meta = saved
     assert params is saved.params and meta["step"] == 8

@@ -243,20 +243,24 @@ def test_out_on_a_read_only_filesystem(tmp_path, capsys, monkeypatch):
 @pytest.mark.parametrize(
     "args, text",
     [
-        (["train", "--seed", "-1"], "--seed must be an integer >= 0; got -1"),
-        (["train", "--lr", "nan"], "--lr must be positive and finite; got nan"),
-        (["train", "--lr", "inf"], "--lr must be positive and finite; got inf"),
-        (["train", "--momentum", "1"], "--momentum must lie in [0, 1); got 1.0"),
-        (["train", "--weight-decay", "nan"], "--weight-decay must be finite and not negative"),
-        (["sample", "--seed", "-1"], "--seed must be an integer >= 0; got -1"),
-        (["sample", "-n", "0"], "-n and --max-len must be positive integers"),
+        (["train", "--seed", "-1"], "argument --seed: must be an integer >= 0; got -1"),
+        (["train", "--lr", "nan"], "argument --lr: must be positive and finite; got nan"),
+        (["train", "--lr", "inf"], "argument --lr: must be positive and finite; got inf"),
+        (["train", "--momentum", "1"], "argument --momentum: must lie in [0, 1); got 1"),
+        (["train", "--weight-decay", "nan"], "argument --weight-decay: must be finite and not"),
+        (["train", "--layers", "2.5"], "argument --layers: must be an integer; got '2.5'"),
+        (["sample", "--seed", "-1"], "argument --seed: must be an integer >= 0; got -1"),
+        (["sample", "-n", "0"], "argument -n: must be a positive integer; got 0"),
+        (["sample", "--max-len", "-3"], "argument --max-len: must be a positive integer"),
+        (["sample", "--temperature", "nan"], "argument --temperature: must be positive"),
     ],
 )
 def test_bad_numbers_on_the_command_line(tmp_path, capsys, args, text):
     if args[0] == "train":
         args = [*args, "--out", tmp_path / "run", *SMALL]
-    rc, _, err = run(capsys, *args)
-    one_line_error(rc, err, text)
+    with pytest.raises(SystemExit) as exit:
+        run(capsys, *args)
+    one_line_error(exit.value.code, capsys.readouterr().err, text)
     assert not (tmp_path / "run").exists()
 
 

@@ -14,7 +14,7 @@ from . import data, optim
 from .charmodel import Model
 from .checkpoint import CheckpointError
 
-__all__ = ["OPTIMIZERS", "RUN", "check_saved", "invalid"]
+__all__ = ["OPTIMIZERS", "RUN", "check_saved", "invalid", "wrong"]
 
 RUN = {
     "cell": "lstm",
@@ -65,12 +65,20 @@ _CONFIG = {  # a test of each value, and what it must do, in words
 }
 
 
+def wrong(key, value):
+    """What the run option ``key`` must do, in words, where ``value`` is not right for it;
+    None where it is."""
+    test, must = _CONFIG[key]
+    return None if test(value) else must
+
+
 def invalid(cfg):
-    """The first of the options ``cfg`` that a run cannot take, as ``(key, what it must be)``;
+    """The first of the options ``cfg`` that a run cannot take, as ``(key, what it must do)``;
     None if every one is right."""
-    for key, (test, expected) in _CONFIG.items():
-        if not test(cfg[key]):
-            return key, expected
+    for key in _CONFIG:
+        must = wrong(key, cfg[key])
+        if must:
+            return key, must
     return None
 
 

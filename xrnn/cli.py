@@ -10,6 +10,7 @@ checkpoint and stops. ``xrnn sample --checkpoint PATH`` prints new text.
 import argparse
 import hashlib
 import math
+import secrets
 import signal
 import sys
 import time
@@ -20,7 +21,7 @@ import array_api_compat
 
 from . import __version__, checkpoint, data, optim
 from ._host import permutation
-from ._run import OPTIMIZERS, RUN, check_saved, invalid
+from ._run import OPTIMIZERS, RUN, check_saved, wrong
 from ._rundir import RunDirError, hold
 from .charmodel import Model, evaluate, generate, loss_and_grads
 
@@ -37,6 +38,9 @@ class Error(Exception):
 def main(argv=None):
     parser = _parser()
     args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 0
     old = signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM stops as Ctrl-C does
     try:
         return args.run(args)
@@ -62,51 +66,107 @@ class _Parser(argparse.ArgumentParser):
 def _parser():
     parser = _Parser(prog="xrnn", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"xrnn {__version__}")
-    sub = parser.add_subparsers(required=True, metavar="{train,sample}", parser_class=_Parser)
+    sub = parser.add_subparsers(metavar="{train,sample}", parser_class=_Parser)
 
     t = sub.add_parser("train", help="train a character-level language model")
     t.set_defaults(run=train)
     t.add_argument("--corpus", help="a UTF-8 text file, one example per line (default: names)")
-    t.add_argument("--out", default="xrnn-run", help="where the checkpoint and plot go")
-    t.add_argument("--resume", action="store_true", help="continue the checkpoint in --out")
+    t.add_argument("--out", default="xrnn-run", help="where the checkpoint and plot go (xrnn-run)")
+    t.add_argument("--resume", action="store_true", help="continue the run in --out")
     t.add_argument("--force", action="store_true", help="start over even if --out has a run")
-    t.add_argument("--steps", type=int, default=1250, help="training steps in all (1250)")
-    t.add_argument("--cell", choices=["lstm", "gru", "rnn"], help="cell type (lstm)")
-    t.add_argument("--layers", type=int, help="stacked layers (1)")
-    t.add_argument("--hidden", type=int, help="hidden units per layer (128)")
-    t.add_argument("--dtype", choices=["float32", "float64"], help="float32 (default)")
-    t.add_argument("--backend", choices=["numpy", "torch", "cupy"], default="numpy")
-    t.add_argument("--device", help="the backend's device, e.g. cuda:0 (default: its own)")
-    t.add_argument("--optimizer", choices=list(OPTIMIZERS), help="adam (default), adamw, sgd")
-    t.add_argument("--lr", type=float, help="learning rate (5e-3)")
-    t.add_argument("--weight-decay", type=float, help="weight decay (0)")
-    t.add_argument("--momentum", type=float, help="SGD momentum (0.9)")
-    t.add_argument("--clip", type=float, help="clip the gradients' global norm to this (5)")
-    t.add_argument("--clip-value", type=float, help="clip each gradient to ±this (off)")
-    t.add_argument("--batch", type=int, help="examples per step (64)")
-    t.add_argument("--seq-len", type=int, help="longest example, in steps (32)")
-    t.add_argument("--val-fraction", type=float, help="held-out share of examples (0.1)")
-    t.add_argument("--seed", type=int, help="seed of every random draw (0)")
-    t.add_argument("--eval-every", type=int, default=100, help="steps between evaluations")
-    t.add_argument("--sample-every", type=int, default=250, help="steps between samples")
+    t.add_argument("--steps", type=_positive, default=1250, help="training steps in all (1250)")
+    t.add_argument("--cell", choices=["lstm", "gru", "rnn"], help="the cell (lstm)")
+    t.add_argument("--dtype", choices=["float32", "float64"], help="the float type (float32)")
+    t.add_argument("--optimizer", choices=list(OPTIMIZERS), help="adam, adamw or sgd (adam)")
+    options = {  # the options that define a run: type, and what it is
+        "layers": (int, "stacked layers"),
+        "hidden": (int, "hidden units per layer"),
+        "lr": (float, "learning rate"),
+        "weight_decay": (float, "weight decay"),
+        "momentum": (float, "SGD's momentum"),
+        "clip": (float, "clip the gradients' global norm to this"),
+        "clip_value": (float, "clip each gradient to ±this"),
+        "batch": (int, "examples per step"),
+        "seq_len": (int, "longest example, in steps"),
+        "val_fraction": (float, "held-out share of the examples"),
+        "seed": (int, "seed of every random draw"),
+    }
+    for key, (kind, what) in options.items():
+        default = "off" if RUN[key] is None else RUN[key]
+        t.add_argument(
+            "--" + key.replace("_", "-"), type=_typed(kind, key), help=f"{what} ({default})"
+        )
+    t.add_argument(
+        "--backend",
+        choices=["numpy", "torch", "cupy"],
+        default="numpy",
+        help="the array library (numpy)",
+    )
+    t.add_argument("--device", help="the backend's device, e.g. cuda:0 (its default)")
+    t.add_argument(
+        "--eval-every",
+        type=_positive,
+        default=100,
+        help="steps between evaluations and checkpoints (100)",
+    )
+    t.add_argument(
+        "--sample-every", type=_positive, default=250, help="steps between printed samples (250)"
+    )
     t.add_argument("--no-plot", action="store_true", help="write no loss plot")
 
-    s = sub.add_parser("sample", help="print text from a trained checkpoint")
+    s = sub.add_parser("sample", help="print text from a trained checkpoint, one a line")
     s.set_defaults(run=sample)
     s.add_argument(
         "--checkpoint",
         default="xrnn-run",
         help="a checkpoint file, or the --out directory of xrnn train (xrnn-run)",
     )
-    s.add_argument("-n", type=int, default=10, help="how many (10)")
-    s.add_argument("--temperature", type=float, default=1.0)
-    s.add_argument("--top-k", type=int)
-    s.add_argument("--prefix", default="", help="the text each sample starts with")
-    s.add_argument("--seed", type=int)
-    s.add_argument("--max-len", type=int, default=40, help="longest sample, in characters")
-    s.add_argument("--backend", choices=["numpy", "torch", "cupy"], default="numpy")
-    s.add_argument("--device")
+    s.add_argument("-n", type=_positive, default=10, help="how many samples (10)")
+    s.add_argument(
+        "--temperature",
+        type=_typed(float, must="be positive and finite", test=lambda v: 0 < v < math.inf),
+        default=1.0,
+        help="below 1: likelier characters, above 1: more varied (1.0)",
+    )
+    s.add_argument(
+        "--top-k", type=_positive, help="draw each character among the k likeliest only (off)"
+    )
+    s.add_argument("--prefix", default="", help="the text each sample starts with (none)")
+    s.add_argument(
+        "--seed", type=_typed(int, "seed"), help="seed of the draws (a new one each time, printed)"
+    )
+    s.add_argument(
+        "--max-len", type=_positive, default=40, help="longest sample, in characters (40)"
+    )
+    s.add_argument(
+        "--backend",
+        choices=["numpy", "torch", "cupy"],
+        default="numpy",
+        help="the array library (numpy)",
+    )
+    s.add_argument("--device", help="the backend's device, e.g. cuda:0 (its default)")
     return parser
+
+
+def _typed(kind, key=None, must=None, test=None):
+    """An argparse type: ``kind`` (int or float) of the text, checked as the run option
+    ``key`` is (:func:`xrnn._run.wrong`), or by ``test``, which ``must`` says in words."""
+
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            noun = "an integer" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"must be {noun}; got {text!r}") from None
+        problem = wrong(key, value) if key else None if test(value) else must
+        if problem:
+            raise argparse.ArgumentTypeError(f"must {problem}; got {text}")
+        return value
+
+    return parse
+
+
+_positive = _typed(int, must="be a positive integer", test=lambda v: v >= 1)
 
 
 def train(args):
@@ -123,7 +183,6 @@ def _train(args, out, path, rundir):
     elif path.exists() and not args.force:
         raise Error(f"{path} exists: pass --resume to continue that run, or --force to start over")
     cfg = _run_config(args, saved[2]["config"] if saved else None)
-    _check_options(args, cfg)
     xp, device = _backend(args.backend, args.device)
     dtype = getattr(xp, cfg["dtype"])
 
@@ -274,32 +333,34 @@ def _train(args, out, path, rundir):
 
 
 def sample(args):
-    if args.n < 1 or args.max_len < 1:
-        raise Error(f"-n and --max-len must be positive integers; got {args.n}, {args.max_len}")
-    if args.seed is not None and args.seed < 0:
-        raise Error(f"--seed must be an integer >= 0; got {args.seed}")
     path = Path(args.checkpoint)
     path = path / "checkpoint.npz" if path.is_dir() else path
     params, state, meta = checkpoint.load(path)
     vocab = check_saved(path, params, state, meta)
+    unknown = sorted(set(args.prefix) - set(vocab.chars[1:]))
+    if unknown:
+        shown = "".join(vocab.chars[1:])
+        lower = set(args.prefix.lower()) <= set(vocab.chars[1:])
+        raise Error(
+            f"--prefix has characters not in the vocabulary: {''.join(unknown)!r}; it holds "
+            f"{shown!r}" + ("; try it in lower case" if lower else "")
+        )
     xp, device = _backend(args.backend, args.device)
     params = {k: xp.asarray(v, device=device) for k, v in params.items()}
-    model = Model(**meta["model"])
-    try:
-        texts = generate(
-            model,
-            params,
-            vocab,
-            n=args.n,
-            prefix=args.prefix,
-            temperature=args.temperature,
-            top_k=args.top_k,
-            seed=args.seed,
-            max_len=args.max_len,
-        )
-    except (ValueError, data.CorpusError) as e:
-        raise Error(str(e)) from None
+    seed = secrets.randbelow(2**31) if args.seed is None else args.seed
+    texts = generate(
+        Model(**meta["model"]),
+        params,
+        vocab,
+        n=args.n,
+        prefix=args.prefix,
+        temperature=args.temperature,
+        top_k=None if args.top_k is None else min(args.top_k, len(vocab)),
+        seed=seed,
+        max_len=args.max_len,
+    )
     print("\n".join(texts))
+    print(f"xrnn: drawn with --seed {seed}", file=sys.stderr)
     return 0
 
 
@@ -328,18 +389,6 @@ def _run_config(args, saved):
         else:
             cfg[key] = default if given is None else given
     return cfg
-
-
-def _check_options(args, cfg):
-    wrong = invalid(cfg)
-    if wrong:
-        key, expected = wrong
-        raise Error(f"--{key.replace('_', '-')} must {expected}; got {cfg[key]}")
-    for flag in ("steps", "eval_every", "sample_every"):
-        if getattr(args, flag) < 1:
-            raise Error(
-                f"--{flag.replace('_', '-')} must be a positive integer; got {getattr(args, flag)}"
-            )
 
 
 def _backend(name, device):

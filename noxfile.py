@@ -49,8 +49,8 @@ def run_tests(session, backend):
     session.install(f".[{extras}]")
     if backend == "numpy":  # JAX's arrays refuse in-place writes: tests/test_immutable.py
         session.install("jax")
-    if backend == "torch":
-        session.install(*TORCH.split())
+    if backend == "torch":  # and Keras 3, on its torch backend: tests/test_keras.py
+        session.install(*TORCH.split(), "keras")
     session.run("pytest", *(f"--backend={b}" for b in BACKENDS[backend]), *session.posargs)
     if backend == "torch":  # the agreement with torch, on the other CPU backends too
         others = [f"--backend={b}" for name in ("numpy", "strict") for b in BACKENDS[name]]

@@ -5,7 +5,7 @@ on the caller's device and in the caller's floating dtype.
 """
 
 from .activations import sigmoid, softmax
-from .convert import from_torch, to_torch
+from .convert import from_keras, from_torch, to_keras, to_torch
 from .gradcheck import gradcheck, numerical_gradient
 from .gru import gru_backward, gru_cell_backward, gru_cell_forward, gru_forward
 from .init import init_parameters
@@ -30,6 +30,7 @@ from .rnn import rnn_backward, rnn_cell_backward, rnn_cell_forward, rnn_forward
 __version__ = "0.1.0"
 
 __all__ = [
+    "from_keras",
     "from_torch",
     "gradcheck",
     "gru_backward",
@@ -61,5 +62,6 @@ __all__ = [
     "sigmoid",
     "softmax",
     "softmax_cross_entropy",
+    "to_keras",
     "to_torch",
 ]

@@ -32,8 +32,9 @@ from collections.abc import Mapping
 from array_api_compat import is_numpy_namespace
 
 from ._checks import check
+from .layers import suffix
 
-__all__ = ["from_torch", "to_torch"]
+__all__ = ["from_keras", "from_torch", "to_keras", "to_torch"]
 
 _ORDER = {"rnn": ("a",), "lstm": ("i", "f", "c", "o"), "gru": ("r", "u", "c")}
 _SIGN = {"u": -1}  # xrnn's update gate is PyTorch's z negated
@@ -82,7 +83,7 @@ def from_torch(state_dict, cell):
             f"nn.LSTM or nn.GRU's state_dict()?"
         )
     L, D = _layers(fname, "state_dict", found)
-    sfxs = [_suffix(k, d) for k in range(L) for d in range(D)]
+    sfxs = [suffix(k, d) for k in range(L) for d in range(D)]
     keys = [kind + s for s in sfxs for kind in _KINDS]
     missing = [k for k in keys if k not in state_dict]
     if missing:
@@ -183,7 +184,7 @@ def to_torch(parameters, cell, *, tensors=True):
             f"parameters (keys with _l0 suffixes)?"
         )
     L, D = _layers(fname, "parameters", found)
-    sfxs = [_suffix(k, d) for k in range(L) for d in range(D)]
+    sfxs = [suffix(k, d) for k in range(L) for d in range(D)]
     if cell == "gru":
         for s in sfxs:
             if f"bca{s}" not in parameters:
@@ -256,10 +257,6 @@ def _layers(fname, name, found):
     return L, 2 if reverse else 1
 
 
-def _suffix(layer, direction):
-    return f"_l{layer}" + ("_reverse" if direction else "")
-
-
 def _times(c, symbol):
     return symbol if c == 1 else f"{c}*{symbol}"
 
@@ -267,3 +264,105 @@ def _times(c, symbol):
 def _check_cell(fname, cell):
     if cell not in _ORDER:
         raise ValueError(f"{fname}: cell must be 'rnn', 'lstm' or 'gru'; got {cell!r}")
+
+
+def from_keras(weights, cell, *, reset_after=True, layer=0, reverse=False):
+    """xrnn layer parameters (keys with the suffix of ``layer`` and ``reverse``) from the
+    weights of a Keras 3 ``SimpleRNN``, ``LSTM`` or ``GRU`` layer: the layer itself or its
+    ``get_weights()``, ``[kernel (n_x, G n), recurrent_kernel (n, G n), bias]``, gates in
+    Keras's order (``i, f, c, o``; ``z, r, h``). The bias is ``(G n,)``, or ``(2, G n)`` (input
+    and recurrent) for a GRU with ``reset_after=True``, Keras's default, which gives xrnn's
+    reset-after GRU; ``reset_after=False`` gives the course's GRU. Checked as
+    :func:`from_torch` checks, whose layout Keras's transposes."""
+    fname = "from_keras"
+    _check_cell(fname, cell)
+    if callable(getattr(weights, "get_weights", None)):  # the layer itself
+        weights = weights.get_weights()
+    if not isinstance(weights, list | tuple) or len(weights) != 3:
+        raise TypeError(
+            f"{fname}: weights must be a Keras layer or its get_weights(), [kernel, "
+            f"recurrent_kernel, bias]; got {_describe(weights)}"
+        )
+    kernel, recurrent, bias = weights
+    xp, s = check(
+        fname,
+        {
+            "kernel": (kernel, ("n_x", "G*n")),
+            "recurrent_kernel": (recurrent, ("n", "G*n")),
+        },
+    )
+    G, n = len(_ORDER[cell]), s["n"]
+    if s["G*n"] != G * n:
+        raise ValueError(
+            f"{fname}: recurrent_kernel must have shape (n, {_times(G, 'n')}) for {_NET[G]} "
+            f"({cell!r}); got {tuple(recurrent.shape)}"
+        )
+    two = cell == "gru" and reset_after
+    want = (2, G * n) if two else (G * n,)
+    if tuple(getattr(bias, "shape", ())) != want:
+        raise ValueError(
+            f"{fname}: bias must have shape {want} for {_NET[G]} of {n} units"
+            + (f" with reset_after={reset_after}" if cell == "gru" else "")
+            + f"; got {tuple(getattr(bias, 'shape', ()))}"
+        )
+    check(fname, {"kernel": (kernel, None), "bias": (bias, None)})  # one library and dtype
+    order = [1, 0, 2] if cell == "gru" else list(range(G))  # Keras's z, r, h to r, z, n
+
+    def torch_rows(a):  # columns of Keras's gates to rows of PyTorch's
+        return xp.concat([a[..., g * n : (g + 1) * n] for g in order], axis=-1).T
+
+    b_ih, b_hh = (bias[0, :], bias[1, :]) if two else (bias, xp.zeros_like(bias))
+    b_ih, b_hh = (torch_rows(xp.reshape(b, (1, G * n)))[:, 0] for b in (b_ih, b_hh))
+    state = {
+        "weight_ih_l0": torch_rows(kernel),
+        "weight_hh_l0": torch_rows(recurrent),
+        "bias_ih_l0": b_ih,
+        "bias_hh_l0": b_hh,
+    }
+    out = from_torch(state, cell)
+    if not two:  # Keras has one bias; a GRU without reset_after is the course's form
+        out = {k: v for k, v in out.items() if not re.fullmatch(r"b[a-z]a_l0", k)}
+    return {k.removesuffix("_l0") + suffix(layer, reverse): v for k, v in out.items()}
+
+
+def to_keras(parameters, cell, *, layer=0, reverse=False):
+    """The weights of a Keras 3 ``SimpleRNN``, ``LSTM`` or ``GRU`` layer, for its
+    ``set_weights()``, from the xrnn layer parameters of ``layer`` (and ``reverse``): ``[kernel,
+    recurrent_kernel, bias]`` in the parameters' library (see :func:`from_keras`). A GRU with
+    ``bca`` (the reset-after form) gives Keras's ``reset_after=True`` weights, with a ``(2, 3n)``
+    bias; without it, ``reset_after=False``'s. Recurrent biases of an RNN or LSTM are added to
+    the bias (Keras has one)."""
+    fname = "to_keras"
+    _check_cell(fname, cell)
+    if not isinstance(parameters, Mapping):
+        raise TypeError(
+            f"{fname}: parameters must be a dict of xrnn layer parameters; "
+            f"got {type(parameters).__name__}"
+        )
+    s = suffix(layer, reverse)
+    own = {k[: -len(s)] + "_l0": v for k, v in parameters.items() if k.endswith(s)}
+    if not own:
+        raise ValueError(f"{fname}: parameters has no keys of layer {layer} ({s})")
+    two = cell == "gru" and "bca_l0" in own
+    if cell == "gru" and not two:  # the course's form: Keras's reset_after=False
+        own["bca_l0"] = own.get("bc_l0")  # a stand-in, so that to_torch checks the rest
+        if own["bca_l0"] is None:
+            raise ValueError(f"{fname}: parameters has no bc{s}")
+        own["bca_l0"] = own["bca_l0"] * 0
+    state = to_torch(own, cell, tensors=False)
+    xp, _ = check(fname, {"weights": (state["weight_hh_l0"], None)})
+    G, n = len(_ORDER[cell]), state["weight_hh_l0"].shape[1]
+    order = [1, 0, 2] if cell == "gru" else list(range(G))  # PyTorch's r, z, n to z, r, h
+
+    def keras_columns(a):  # rows of PyTorch's gates to columns of Keras's
+        return xp.concat([a[g * n : (g + 1) * n, ...] for g in order], axis=0).T
+
+    b_ih, b_hh = (
+        xp.reshape(keras_columns(b), (G * n,)) for b in (state["bias_ih_l0"], state["bias_hh_l0"])
+    )
+    bias = xp.stack([b_ih, b_hh]) if two else b_ih + b_hh
+    return [keras_columns(state["weight_ih_l0"]), keras_columns(state["weight_hh_l0"]), bias]
+
+
+def _describe(value):
+    return f"a list of {len(value)}" if isinstance(value, list | tuple) else type(value).__name__

@@ -357,14 +357,13 @@ def run_training(args, torch):
 
 
 def _xrnn_training(model, batches, xp, dtype):
-    from xrnn import charmodel, optim
+    from xrnn import optim
+    from xrnn.training import fit
 
     def run():
         params = model.init(seed=0, xp=xp, dtype=dtype)
         opt = optim.Adam(params, lr=1e-3)
-        for x, targets, lengths in batches:
-            _, grads = charmodel.loss_and_grads(model, params, x, targets, lengths)
-            opt.step(optim.clip_by_global_norm(grads, 5.0)[0])
+        fit(model, params, opt, batches.__getitem__, steps=len(batches), clip=5.0)
 
     return run
 

@@ -86,6 +86,20 @@ def test_other_cells_and_two_layers(tmp_path, capsys, cell):
     }
 
 
+def after_step(monkeypatch, hook):
+    """``hook(step)`` after each step of ``xrnn train``'s loop (:func:`xrnn.training.fit`)."""
+    real = cli.fit
+
+    def fit(*args, on_step, **kwargs):
+        def both(step, loss):
+            on_step(step, loss)
+            hook(step)
+
+        return real(*args, on_step=both, **kwargs)
+
+    monkeypatch.setattr(cli, "fit", fit)
+
+
 def _interrupt_at(step):
     def hook(s):
         if s == step:
@@ -98,12 +112,12 @@ def test_interrupted_and_resumed_run_gives_the_same_losses(tmp_path, capsys, mon
     whole, parts = tmp_path / "whole", tmp_path / "parts"
     common = ["--steps", 24, "--dtype", "float64", *SMALL]
     assert run(capsys, "train", "--out", whole, *common)[0] == 0
-    monkeypatch.setattr(cli, "_after_step", _interrupt_at(13))
+    after_step(monkeypatch, _interrupt_at(13))
     rc, out, _ = run(capsys, "train", "--out", parts, *common)
     assert rc == 130
     assert f"interrupted at step 13: saved {parts / 'checkpoint.npz'}" in out
     assert checkpoint.load(parts / "checkpoint.npz")[2]["step"] == 13
-    monkeypatch.setattr(cli, "_after_step", None)
+    monkeypatch.undo()
     rc, out, _ = run(
         capsys,
         "train",
@@ -307,3 +321,17 @@ def test_sample_takes_the_run_directory_and_load_a_documented_checkpoint(trained
     assert len(saved.history["train"]) == 8 and saved.optimizer_state["steps"] == 8
     params, _, meta = saved
     assert params is saved.params and meta["step"] == 8
+
+
+def test_the_best_held_out_model_is_kept(tmp_path, capsys, monkeypatch):
+    losses = iter([2.0, 1.5, 1.7, 1.8])
+    monkeypatch.setattr(cli, "evaluate", lambda *args: next(losses))
+    rc, out, _ = run(
+        capsys, "train", "--out", tmp_path, "--steps", 8, *SMALL[:4], "--eval-every", 2, "--no-plot"
+    )
+    assert rc == 0
+    assert "step 4: held-out loss 1.500 (bigram" in out and "best so far" in out
+    assert "step 6: held-out loss 1.700" in out and "not below step 4's 1.500" in out
+    assert "the held-out loss stopped improving at step 4 (1.500): best.npz" in out
+    assert checkpoint.load(tmp_path / "best.npz").step == 4
+    assert checkpoint.load(tmp_path / "checkpoint.npz").step == 8

@@ -22,5 +22,5 @@ def test_walkthrough():
 
 def test_train_names():
     out = _run(EXAMPLES / "train_names.py", 10)
-    assert "step 10: batch loss" in out and "bigram model:" in out
+    assert "step 10: held-out loss" in out and "bigram model:" in out
     assert len(out.strip().splitlines()[-1].split(", ")) == 10  # the samples

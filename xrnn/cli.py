@@ -14,7 +14,6 @@ import secrets
 import signal
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import array_api_compat
@@ -23,12 +22,10 @@ from . import __version__, checkpoint, data, optim
 from ._host import permutation
 from ._run import OPTIMIZERS, RUN, check_saved, wrong
 from ._rundir import RunDirError, hold
-from .charmodel import Model, evaluate, generate, loss_and_grads
+from .charmodel import Model, evaluate, generate
+from .training import Diverged, fit
 
 __all__ = ["main"]
-
-_FLOATING_POINT_WARNINGS = r"(overflow|invalid value|divide by zero) encountered"
-_after_step = None  # a test's hook: called with the step number after each step
 
 
 class Error(Exception):
@@ -242,16 +239,17 @@ def _train(args, out, path, rundir):
             "model": model.dict(),
         }
 
-    def save():
+    def save(target):
         nonlocal saved_at
         try:
-            checkpoint.save(path, params, opt.state_dict(), state())
-            saved_at = step
+            checkpoint.save(target, params, opt.state_dict(), state())
         except OSError as e:
             raise Error(
-                f"step {step}: could not save {path} ({e.strerror or e}); the last checkpoint "
+                f"step {step}: could not save {target} ({e.strerror or e}); the last checkpoint "
                 f"there is unchanged"
             ) from None
+        if target == path:
+            saved_at = step
 
     def val_batches():
         return data.batches(val_ids, 256, range(len(val_ids)), len(vocab), xp, dtype, device)
@@ -267,53 +265,61 @@ def _train(args, out, path, rundir):
         print(f"resuming {path} at step {step}", flush=True)
     stop = _StopOnInterrupt()
     per_epoch = math.ceil(len(train_ids) / cfg["batch"])
-    chars, started = 0, time.perf_counter()
-    with stop, warnings.catch_warnings(), _progress(args.steps, step) as bar:
-        # NumPy's warnings of inf and NaN: the loop checks the loss and gradients itself
-        warnings.filterwarnings("ignore", _FLOATING_POINT_WARNINGS, RuntimeWarning)
-        while step < args.steps and not stop.requested:
-            epoch, k = divmod(step, per_epoch)
-            shuffled = permutation([cfg["seed"], 1, epoch], len(train_ids))
-            rows = shuffled[k * cfg["batch"] : (k + 1) * cfg["batch"]]
-            x, targets, lengths = next(
-                data.batches(train_ids, cfg["batch"], rows, len(vocab), xp, dtype, device)
+    chars, started, rows = 0, time.perf_counter(), []
+    best = min(((v, s) for s, v in history["val"]), default=None)  # (loss, step)
+
+    def batch(step):  # an epoch's shuffle, from the seed: the same on resuming
+        epoch, k = divmod(step, per_epoch)
+        shuffled = permutation([cfg["seed"], 1, epoch], len(train_ids))
+        rows[:] = shuffled[k * cfg["batch"] : (k + 1) * cfg["batch"]]
+        return next(data.batches(train_ids, cfg["batch"], rows, len(vocab), xp, dtype, device))
+
+    def on_step(reached, loss):
+        nonlocal step, chars
+        step = reached
+        history["train"].append(loss)
+        chars += sum(len(train_ids[i]) + 1 for i in rows)
+        bar.update(1, loss, chars / (time.perf_counter() - started))
+        if step % args.sample_every == 0 and step != args.steps:
+            names = generate(
+                model, params, vocab, n=5, temperature=0.8, seed=[cfg["seed"], 2, step]
             )
-            loss, grads = loss_and_grads(model, params, x, targets, lengths)
-            loss, norm = float(loss), optim.global_norm(grads)
-            if not (math.isfinite(loss) and math.isfinite(norm)):
-                raise Error(
-                    f"step {step + 1}: training diverged (loss {loss}, gradient norm {norm}); "
-                    + _kept(path, saved_at)
-                )
-            if cfg["clip_value"] is not None:
-                grads = optim.clip_by_value(grads, cfg["clip_value"])
-            if cfg["clip"] is not None:
-                grads, _ = optim.clip_by_global_norm(grads, cfg["clip"])
-            opt.step(grads)
-            step += 1
-            history["train"].append(loss)
-            chars += sum(len(train_ids[i]) + 1 for i in rows)
-            bar.update(1, loss, chars / (time.perf_counter() - started))
-            if step % args.eval_every == 0 or step == args.steps:
-                val = evaluate(model, params, val_batches())
-                if not math.isfinite(val):
-                    raise Error(
-                        f"step {step}: training diverged (held-out loss {val}); "
-                        + _kept(path, saved_at)
-                    )
-                history["val"].append([step, val])
-                save()
-                bar.write(f"step {step}: held-out loss {val:.3f} (bigram {bigram:.3f})")
-            if step % args.sample_every == 0 and step != args.steps:
-                names = generate(
-                    model, params, vocab, n=5, temperature=0.8, seed=[cfg["seed"], 2, step]
-                )
-                bar.write(f"step {step}: samples: {', '.join(names)}")
-            if _after_step is not None:
-                _after_step(step)
+            bar.write(f"step {step}: samples: {', '.join(names)}")
+
+    def on_eval(_, val):
+        nonlocal best
+        history["val"].append([step, val])
+        save(path)
+        if best is None or val < best[0]:
+            best = (val, step)
+            save(out / "best.npz")
+            note = "the best so far, saved as best.npz"
+        else:
+            note = f"not below step {best[1]}'s {best[0]:.3f}"
+        bar.write(f"step {step}: held-out loss {val:.3f} (bigram {bigram:.3f}), {note}")
+
+    with stop, _progress(args.steps, step) as bar:
+        try:
+            fit(
+                model,
+                params,
+                opt,
+                batch,
+                steps=args.steps,
+                start=step,
+                clip=cfg["clip"],
+                clip_value=cfg["clip_value"],
+                evaluate=lambda: evaluate(model, params, val_batches()),
+                eval_every=args.eval_every,
+                on_step=on_step,
+                on_eval=on_eval,
+                stop=lambda: stop.requested,
+            )
+        except Diverged as e:
+            raise Error(f"{e}; {_kept(path, saved_at)}") from None
         bar.close()
         if stop.requested:
-            save()
+            save(path)
             _plot(out, history, bigram, args.no_plot)
             print(
                 f"{stop.requested} at step {step}: saved {path}; continue with: xrnn train "
@@ -326,9 +332,11 @@ def _train(args, out, path, rundir):
         f"held-out loss {val:.3f} nats/char, bigram model {bigram:.3f}: "
         f"{100 * (1 - val / bigram):.1f}% below"
     )
+    if best[1] != step:
+        print(f"the held-out loss stopped improving at step {best[1]} ({best[0]:.3f}): best.npz")
     names = generate(model, params, vocab, n=10, temperature=0.8, seed=[cfg["seed"], 3])
     print(f"samples: {', '.join(names)}")
-    print(f"saved {path}" + (f" and {out / 'loss.png'}" if plotted else ""))
+    print(f"saved {path}, {out / 'best.npz'}" + (f" and {out / 'loss.png'}" if plotted else ""))
     return 0
 
 

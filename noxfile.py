@@ -1,6 +1,6 @@
 """The test matrix: ``nox`` runs every session; the CuPy one skips without a CUDA device.
 
-nox                    # tests-numpy, tests-strict, tests-torch, tests-cupy, lint
+nox                    # tests-numpy, tests-strict, tests-torch, tests-cupy, lint, docs
 nox -s tests-torch     # one backend
 nox -s tests-numpy -- -k lstm   # arguments after -- go to pytest
 """
@@ -12,7 +12,14 @@ import subprocess
 
 import nox
 
-nox.options.sessions = ["tests-numpy", "tests-strict", "tests-torch", "tests-cupy", "lint"]
+nox.options.sessions = [
+    "tests-numpy",
+    "tests-strict",
+    "tests-torch",
+    "tests-cupy",
+    "lint",
+    "docs",
+]
 nox.options.reuse_venv = "yes"
 
 BACKENDS = {
@@ -86,6 +93,14 @@ def lint(session):
     session.install("ruff")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def docs(session):
+    """The documentation site from docs/ and the docstrings (MkDocs, mkdocstrings), warnings
+    as errors, into site/."""
+    session.install(".[docs]")
+    session.run("mkdocs", "build", "--strict", "--site-dir", "site")
 
 
 @nox.session

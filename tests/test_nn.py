@@ -75,18 +75,21 @@ def test_modules_agree_with_pytorch(cell, config, direction):
     grads = ours.backward(d_out, cache, d_final if cell == "lstm" else d_final[0])
     theirs_grads = {k: p.grad for k, p in theirs.named_parameters()}
     ours_sd = (
-        xrnn.to_torch({k: grads[k] for k in ours.parameters}, cell, tensors=False)
+        xrnn.to_torch({k: grads["d" + k] for k in ours.parameters}, cell, tensors=False)
         if config.get("bias", True)
         else None
     )
     if ours_sd is not None:
         for k, g in theirs_grads.items():
             np.testing.assert_allclose(ours_sd[k], _np(g), rtol=1e-10, atol=1e-12, err_msg=k)
-    np.testing.assert_allclose(grads["x"], _np(tx.grad), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(grads["dx"], _np(tx.grad), rtol=1e-10, atol=1e-12)
     states = tstate if cell == "lstm" else (tstate,)
-    for key, t in zip(("h0", "c0"), states, strict=False):
+    for key, t in zip(("dh0", "dc0"), states, strict=False):
         np.testing.assert_allclose(grads[key], _np(t.grad), rtol=1e-10, atol=1e-12)
-    assert set(grads) == set(ours.parameters) | {"x", "h0"} | ({"c0"} if cell == "lstm" else set())
+    want = (
+        {"d" + k for k in ours.parameters} | {"dx", "dh0"} | ({"dc0"} if cell == "lstm" else set())
+    )
+    assert set(grads) == want
 
 
 def test_a_model_with_linear_and_cross_entropy_agrees_with_pytorch():
@@ -118,13 +121,13 @@ def test_a_model_with_linear_and_cross_entropy_agrees_with_pytorch():
     tloss.backward()
     np.testing.assert_allclose(float(loss), tloss.item(), rtol=1e-12)
     glin = linear.backward(ce.backward(ccache), lcache)
-    glstm = lstm.backward(glin["x"], cache)
+    glstm = lstm.backward(glin["dx"], cache)
     for k, p in tlinear.named_parameters():
-        np.testing.assert_allclose(glin[k], _np(p.grad), rtol=1e-10, atol=1e-13, err_msg=k)
-    ours = xrnn.to_torch({k: glstm[k] for k in lstm.parameters}, "lstm", tensors=False)
+        np.testing.assert_allclose(glin["d" + k], _np(p.grad), rtol=1e-10, atol=1e-13, err_msg=k)
+    ours = xrnn.to_torch({k: glstm["d" + k] for k in lstm.parameters}, "lstm", tensors=False)
     for k, p in tlstm.named_parameters():
         np.testing.assert_allclose(ours[k], _np(p.grad), rtol=1e-10, atol=1e-13, err_msg=k)
-    np.testing.assert_allclose(glstm["x"], _np(tx.grad), rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(glstm["dx"], _np(tx.grad), rtol=1e-10, atol=1e-13)
 
 
 def test_to_moves_a_module_between_libraries():

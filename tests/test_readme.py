@@ -1,21 +1,45 @@
-"""The README's Python examples run as written (the CuPy one where a CUDA device is present)."""
+"""The Python examples of the README and of the documentation's pages run as written (the CuPy
+one where a CUDA device is present), and the cell walkthrough shows xrnn/peephole.py's code."""
 
 import pathlib
 import re
 
 from backends import load
 
-README = pathlib.Path(__file__).parents[1] / "README.md"
+ROOT = pathlib.Path(__file__).parents[1]
+README = ROOT / "README.md"
+
+
+def _pages():
+    """The documentation's pages in the order of its navigation (mkdocs.yml)."""
+    nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    return [ROOT / "docs" / page for page in re.findall(r":\s*(\S+\.md)\s*$", nav, re.M)]
+
+
+def _blocks(path):
+    return re.findall(r"```python\n(.*?)```", path.read_text(encoding="utf-8"), re.S)
+
+
+def _run(paths):
+    namespace = {}
+    for path in paths:
+        for block in _blocks(path):
+            if "import cupy" not in block:
+                exec(block, namespace)
+    return namespace
 
 
 def test_readme_examples_run():
-    blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
-    assert len(blocks) >= 3
-    namespace = {}
-    for block in blocks:
-        if "import cupy" in block:
-            continue
-        exec(block, namespace)
+    namespace = _run([README])
+    assert namespace["grads"]["dWf"].shape == (5, 8)
+    assert namespace["out"].shape == (8, 6, 5) and "weight_ih_l1" in namespace["state"]
+    assert namespace["module_grads"]["dWf_l1"].shape == (5, 10)
+
+
+def test_documentation_examples_run_in_the_order_of_its_pages():
+    pages = _pages()
+    assert sum(len(_blocks(p)) for p in pages) >= 6
+    namespace = _run(pages)
     assert namespace["a"].shape == (10, 10, 7) and namespace["a_n"].shape == (4, 5, 10)
     assert namespace["grads"]["dWf_l1_reverse"].shape == (5, 15)
     assert float(abs(namespace["a"][:, 1, 3:]).max()) == 0.0
@@ -24,12 +48,10 @@ def test_readme_examples_run():
 
 
 def test_the_cell_walkthrough_shows_the_cells_code():
-    """The code that "Write your own cell" shows is xrnn/peephole.py's, line for line."""
-    text = README.read_text(encoding="utf-8")
-    section = text[text.index("## Write your own cell") :]
-    section = section[: section.index("\n## ", 1)]
-    blocks = re.findall(r"```\n(def .*?)```", section, re.S)
-    source = (README.parent / "xrnn" / "peephole.py").read_text(encoding="utf-8")
+    """The code that "Writing a cell" shows is xrnn/peephole.py's, line for line."""
+    text = (ROOT / "docs" / "guide" / "writing-a-cell.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```\n(def .*?)```", text, re.S)
+    source = (ROOT / "xrnn" / "peephole.py").read_text(encoding="utf-8")
     assert len(blocks) == 4
     for block in blocks:
         assert block in source, block
@@ -37,8 +59,8 @@ def test_the_cell_walkthrough_shows_the_cells_code():
 
 def test_readme_cupy_example_runs():
     load("cupy")  # skips without CuPy or a CUDA device
-    blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    page = ROOT / "docs" / "guide" / "course-api.md"
     namespace = {}
-    for block in blocks[:2]:  # the NumPy example, then the CuPy one that reuses its data
+    for block in _blocks(page)[:2]:  # the NumPy example, then the CuPy one that reuses its data
         exec(block, namespace)
     assert type(namespace["grads"]["dWf"]).__module__.startswith("cupy")

@@ -4,7 +4,7 @@ The functions take and return arrays of any array API library (NumPy, CuPy, PyTo
 on the caller's device and in the caller's floating dtype.
 """
 
-from . import nn
+from . import nn, optim
 from .activations import sigmoid, softmax
 from .convert import from_keras, from_torch, to_keras, to_torch
 from .gradcheck import gradcheck, numerical_gradient
@@ -49,6 +49,7 @@ __all__ = [
     "lstm_layers_backward",
     "nn",
     "numerical_gradient",
+    "optim",
     "output_backward",
     "output_forward",
     "peephole_backward",

@@ -368,7 +368,8 @@ def sample(args):
         max_len=args.max_len,
     )
     print("\n".join(texts))
-    print(f"xrnn: drawn with --seed {seed}", file=sys.stderr)
+    if args.seed is None:  # so that the draw can be repeated
+        print(f"xrnn: drawn with --seed {seed}", file=sys.stderr)
     return 0
 
 

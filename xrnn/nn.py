@@ -3,7 +3,7 @@
 
     lstm = xrnn.nn.LSTM(input_size=10, hidden_size=20, num_layers=2, batch_first=True)
     out, (h_n, c_n), cache = lstm(x)               # x (m, T, 10): out (m, T, 20)
-    grads = lstm.backward(d_out, cache)            # by parameter name, and "x", "h0", "c0"
+    grads = lstm.backward(d_out, cache)            # "dWf_l0", ..., "dx", "dh0", "dc0"
     lstm.load_state_dict(torch_lstm.state_dict())  # PyTorch's keys, arrays or tensors
 
 Data is laid out as PyTorch lays it out: ``x (T, m, input_size)`` (``(m, T, input_size)`` with
@@ -174,8 +174,9 @@ class _Recurrent(_Module):
     def backward(self, d_out, cache, d_state=None):
         """Gradients from ``d_out`` (the outputs', laid out as they are) and ``d_state`` (the
         final states', as ``state``; zeros by default): a dict with the gradient of every
-        parameter under its key, of the input (``"x"``, laid out as ``x``) and of the initial
-        states (``"h0"``, and the LSTM's ``"c0"``)."""
+        parameter under its key with a ``d`` in front (what :mod:`xrnn.optim` takes), of the
+        input (``"dx"``, laid out as ``x``) and of the initial states (``"dh0"``, and the
+        LSTM's ``"dc0"``)."""
         xp = self.xp
         d_a = xp.permute_dims(d_out, (2, 0, 1) if self.batch_first else (2, 1, 0))
         finals = {}
@@ -184,11 +185,11 @@ class _Recurrent(_Module):
             given = _tuple(d_state) if self._paired else (d_state,)
             finals = {k: xp.permute_dims(v, (0, 2, 1)) for k, v in zip(names, given, strict=True)}
         g = _LAYERS[self._cell][1](d_a, cache, **finals)
-        grads = {k: g["d" + k] for k in self.parameters}
-        grads["x"] = xp.permute_dims(g["dx"], (1, 2, 0) if self.batch_first else (2, 1, 0))
-        grads["h0"] = xp.permute_dims(g["da0"], (0, 2, 1))
+        grads = {"d" + k: g["d" + k] for k in self.parameters}
+        grads["dx"] = xp.permute_dims(g["dx"], (1, 2, 0) if self.batch_first else (2, 1, 0))
+        grads["dh0"] = xp.permute_dims(g["da0"], (0, 2, 1))
         if self._paired:
-            grads["c0"] = xp.permute_dims(g["dc0"], (0, 2, 1))
+            grads["dc0"] = xp.permute_dims(g["dc0"], (0, 2, 1))
         return grads
 
     @property
@@ -295,13 +296,13 @@ class Linear(_Module):
         return x @ w["weight"].T + w["bias"], x
 
     def backward(self, dy, cache):
-        """Gradients from ``dy (..., out)``: ``weight``, ``bias`` (if learned) and ``x``."""
+        """Gradients from ``dy (..., out)``: ``dweight``, ``dbias`` (if learned) and ``dx``."""
         xp, x, w = self.xp, cache, self._weights["weight"]
         dy2 = xp.reshape(dy, (-1, dy.shape[-1]))
-        grads = {"weight": dy2.T @ xp.reshape(x, (-1, x.shape[-1]))}
+        grads = {"dweight": dy2.T @ xp.reshape(x, (-1, x.shape[-1]))}
         if self.bias:
-            grads["bias"] = xp.sum(dy2, axis=0)
-        grads["x"] = dy @ w
+            grads["dbias"] = xp.sum(dy2, axis=0)
+        grads["dx"] = dy @ w
         return grads
 
     def state_dict(self):

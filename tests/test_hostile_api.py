@@ -43,6 +43,14 @@ def test_a_misspelt_layer_key(backend):
         xrnn.lstm_layers(backend.asarray(np.ones((3, 2, 5))), p)
 
 
+@pytest.mark.parametrize("key", ["bfa_10", "bfa_l0_rev", "Wf_L0", "wf_l0"])
+def test_a_misspelt_optional_key_is_not_dropped(backend, key):
+    p = _layer_params(backend, "lstm", num_layers=1)
+    p[key] = p["bf_l0"]
+    with pytest.raises(ValueError, match=rf"do not use: '{key}'"):
+        xrnn.lstm_layers(backend.asarray(np.ones((3, 2, 5))), p)
+
+
 def test_the_output_layer_keys_are_not_layer_keys(backend):
     p = _layer_params(backend, "gru", num_layers=1, n_y=2)
     a, _, _ = xrnn.gru_layers(backend.asarray(np.ones((3, 2, 5))), p)
@@ -182,3 +190,56 @@ def test_generate_refuses_bad_arguments(backend, kwargs, error, message):
     model, params = _model(backend)
     with pytest.raises(error, match=rf"generate: {message}"):
         charmodel.generate(model, params, data.Vocab("abc"), **kwargs)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru", "peephole"])
+def test_a0_none_is_a_clear_error(backend, cell):
+    p = backend.asarray(xrnn.init_parameters(cell, 3, 4, n_y=2, seed=0))
+    with pytest.raises(TypeError, match=rf"{cell}_forward: a0 must be an array \(n_a, m\)"):
+        getattr(xrnn, f"{cell}_forward")(backend.asarray(np.ones((3, 2, 5))), None, p)
+
+
+@pytest.mark.parametrize("make", ["SGD", "Adam"])
+def test_optimisers_refuse_no_parameters(make):
+    with pytest.raises(ValueError, match=f"{make}: parameters must hold at least one array"):
+        getattr(xrnn.optim, make)({})
+    with pytest.raises(ValueError, match="clip_by_value: grads must hold at least one array"):
+        xrnn.optim.clip_by_value({}, 1.0)
+
+
+def test_sgd_momentum_does_not_keep_the_callers_gradient():
+    p = {"W": np.zeros(3)}
+    opt = xrnn.optim.SGD(p, lr=1.0, momentum=0.9)
+    g = np.ones(3)
+    opt.step({"dW": g})
+    g[:] = 2.0
+    opt.step({"dW": g})
+    np.testing.assert_allclose(p["W"], -3.9)  # torch.optim.SGD's: -1, then -(0.9 + 2)
+
+
+def test_optimiser_state_must_be_finite():
+    p = {"W": np.zeros(3)}
+    opt = xrnn.optim.Adam(p)
+    opt.step({"dW": np.ones(3)})
+    state = opt.state_dict()
+    state["exp_avg_sq"] = {"W": np.array([1.0, -1.0, 1.0])}
+    with pytest.raises(ValueError, match=r"state\['exp_avg_sq'\]\['W'\] must be finite and >= 0"):
+        xrnn.optim.Adam(p).load_state_dict(state)
+    state["exp_avg_sq"] = {"W": np.ones(3)}
+    state["exp_avg"] = {"W": np.array([np.nan, 0.0, 0.0])}
+    with pytest.raises(ValueError, match=r"state\['exp_avg'\]\['W'\] must be finite"):
+        xrnn.optim.Adam(p).load_state_dict(state)
+
+
+def test_sampling_at_a_tiny_temperature_is_greedy():
+    from xrnn import _host
+
+    rng = np.random.default_rng(0)
+    assert _host.categorical(rng, np.array([[0.0, 3.0, 1.0]]), temperature=1e-320) == [1]
+
+
+def test_read_corpus_refuses_a_file_descriptor():
+    from xrnn import data
+
+    with pytest.raises(TypeError, match="read_corpus: path must be a str or a path; got int"):
+        data.read_corpus(1)

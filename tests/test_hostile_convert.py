@@ -285,3 +285,11 @@ def test_to_torch_of_numpy_parameters_loads_into_the_module(cell, layers):
 def test_to_torch_tensors_false_keeps_numpy():
     sd = xrnn.to_torch(_params("lstm"), "lstm", tensors=False)
     assert all(type(v) is np.ndarray for v in sd.values())
+
+
+@pytest.mark.parametrize("key", ["bfa_10", "Wf_L0"])
+def test_to_torch_refuses_a_misspelt_key(key):
+    p = xrnn.init_parameters("lstm", 3, 4, num_layers=1, seed=0)
+    p[key] = p["bf_l0"]
+    with pytest.raises(ValueError, match=rf"to_torch: parameters has '{key}'"):
+        xrnn.to_torch(p, "lstm", tensors=False)

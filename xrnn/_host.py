@@ -73,11 +73,12 @@ def to_list(a):
 def categorical(rng, logits, temperature=1.0, top_k=None):
     """One draw per row of ``logits (n, V)`` (any namespace) from the softmax of
     ``logits / temperature``, among the ``top_k`` likeliest when given: a list of ``n`` ints."""
-    logits = np.asarray(to_numpy(logits), dtype=np.float64) / temperature
+    logits = np.asarray(to_numpy(logits), dtype=np.float64)
     if top_k is not None:
         cut = np.sort(logits, axis=1)[:, -top_k][:, None]
         logits = np.where(logits < cut, -np.inf, logits)
-    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    with np.errstate(over="ignore"):  # a tiny temperature: -inf but for the likeliest
+        p = np.exp((logits - logits.max(axis=1, keepdims=True)) / temperature)
     p /= p.sum(axis=1, keepdims=True)
     return [int(rng.choice(p.shape[1], p=row)) for row in p]
 

@@ -137,12 +137,24 @@ def check_saved(path, params, state, meta):
     model = {k: cfg[k] for k in ("cell", "layers", "hidden")} | {"vocab": len(vocab)}
     if meta["model"] != model:
         fail(f"its model {meta['model']!r} is not the config's and vocabulary's {model!r}")
+    if sum(math.prod(v.shape) for v in params.values()) != _size(**model):  # before building
+        fail(f"its parameters are not the size of the model of its metadata {model!r}")
     shapes = {k: tuple(v.shape) for k, v in Model(**model).init().items()}
     got = {k: tuple(v.shape) for k, v in params.items()}
     if got != shapes:
         wrong = sorted(k for k in shapes.keys() | got.keys() if shapes.get(k) != got.get(k))
-        fail(f"parameters {', '.join(wrong)} do not fit the model of its metadata {model!r}")
+        shown = ", ".join(wrong[:8]) + (" and more" if len(wrong) > 8 else "")
+        fail(f"parameters {shown} do not fit the model of its metadata {model!r}")
     dtype = str(next(iter(params.values())).dtype)
     if dtype != cfg["dtype"]:
         fail(f"parameters are {dtype}; its config says {cfg['dtype']}")
     return data.Vocab("".join(vocab))
+
+
+def _size(cell, layers, hidden, vocab):
+    """How many numbers the parameters of :class:`xrnn.charmodel.Model` hold, computed (a
+    model's shapes are not built before its size is known to be the file's)."""
+    gates = {"rnn": 1, "lstm": 4, "gru": 3}[cell]
+    per_layer = [gates * hidden * (hidden + n_in + 1) for n_in in [vocab] + [hidden] * (layers - 1)]
+    reset_after = hidden * layers if cell == "gru" else 0  # the GRU's bca
+    return sum(per_layer) + reset_after + vocab * (hidden + 1)

@@ -77,6 +77,8 @@ def forward(cell, fname, x, states0, parameters, lengths=None, extra=None):
     """The states ``(n_a, m, T_x)`` after every step (each state's), ``y (n_y, m, T_x)`` and
     ``caches = (steps, x)``. ``states0`` maps ``a0`` (and ``c0``) to the initial states, or to
     None for zeros (not ``a0``)."""
+    if states0["a0"] is None:  # the course's functions take a0; only c0 defaults to zeros
+        raise TypeError(f"{fname}: a0 must be an array (n_a, m), the initial state; got None")
     arrays = {"x": (x, ("n_x", "m", "T_x"))}
     arrays.update({k: (v, _STATE) for k, v in states0.items() if v is not None})
     xp, sizes = check(fname, arrays, parameters, spec(cell, parameters, extra=extra))

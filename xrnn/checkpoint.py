@@ -67,15 +67,27 @@ class Checkpoint(NamedTuple):
 def save(path, params, optimizer_state, meta):
     """Write params, optimiser state and ``meta`` (JSON-able) to ``path``, atomically."""
     path = Path(path)
+    reserved = sorted({"format", "version", "optimizer_steps", "sha256"} & set(meta))
+    if reserved:
+        raise ValueError(f"checkpoint.save: meta must not hold {reserved}: the file's own")
+    bad = [s for s in optimizer_state if s != "steps" and ("." in s or not s)]
+    if bad:
+        raise ValueError(f"checkpoint.save: optimiser slot names must have no dots; got {bad}")
     arrays = {f"param.{k}": to_numpy(v) for k, v in params.items()}
+    state = {"steps": int(optimizer_state.get("steps", 0))}
     for slot, values in optimizer_state.items():
         if slot != "steps":
-            arrays.update({f"opt.{slot}.{k}": to_numpy(v) for k, v in values.items()})
+            state[slot] = {k: to_numpy(v) for k, v in values.items()}
+            arrays.update({f"opt.{slot}.{k}": v for k, v in state[slot].items()})
+    try:
+        _check_arrays(path, {k[len("param.") :]: v for k, v in arrays.items()}, state)
+    except CheckpointError as e:
+        raise ValueError(f"checkpoint.save: {e}") from None
     meta = {
+        **meta,
         "format": FORMAT,
         "version": VERSION,
-        **meta,
-        "optimizer_steps": int(optimizer_state.get("steps", 0)),
+        "optimizer_steps": state["steps"],
     }
     meta = json.loads(json.dumps(meta))  # as it will be read: lists, string keys
     meta["sha256"] = _digest(arrays, meta)

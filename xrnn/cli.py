@@ -45,7 +45,8 @@ def main(argv=None):
         print(f"xrnn: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("xrnn: interrupted; nothing was saved since the last checkpoint", file=sys.stderr)
+        saved = "; nothing was saved since the last checkpoint" if args.run is train else ""
+        print(f"xrnn: interrupted{saved}", file=sys.stderr)
         return 130
     finally:
         signal.signal(signal.SIGTERM, old)
@@ -167,6 +168,8 @@ _positive = _typed(int, must="be a positive integer", test=lambda v: v >= 1)
 
 
 def train(args):
+    if not args.out.strip():
+        raise Error("--out must name a directory; got an empty string")
     out = Path(args.out)
     with hold(out) as rundir:  # locked against another run, stale temporary files removed
         return _train(args, out, out / "checkpoint.npz", rundir)
@@ -413,7 +416,7 @@ def _backend(name, device):
     try:
         if name == "torch":
             dev = module.device(device or "cpu")
-            module.empty(0, device=dev)  # a device this build of torch lacks fails here
+            module.zeros(1, device=dev).tolist()  # a device torch cannot compute on fails here
         else:
             count = module.cuda.runtime.getDeviceCount()
             index = int((device or "cuda:0").rpartition(":")[2] or 0)

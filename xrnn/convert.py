@@ -168,8 +168,13 @@ def to_torch(parameters, cell, *, tensors=True):
             raise ValueError(
                 f"{fname}: parameters has {key!r}; layer keys end in _l{{k}} or _l{{k}}_reverse"
             )
+        if m is None and key in ("Wy", "by", "Wya"):
+            continue  # the output layer's
         if m is None:
-            continue  # the output layer's Wy, by
+            raise ValueError(
+                f"{fname}: parameters has {key!r}, which is neither a layer key (with an "
+                f"_l{{k}} suffix) nor the output layer's Wy, by"
+            )
         if m[1] not in weights + optional:
             raise ValueError(
                 f"{fname}: parameters has {key!r}, which {_NET[len(gates)]} layer does not "

@@ -43,6 +43,8 @@ def read_corpus(path=None):
     directory is refused before it is opened."""
     if path is None:
         return importlib.resources.files("xrnn").joinpath("corpora/names.txt").read_text("utf-8")
+    if not isinstance(path, str | os.PathLike):  # an int would be read as a file descriptor
+        raise TypeError(f"read_corpus: path must be a str or a path; got {type(path).__name__}")
     try:
         info = os.stat(path)
         if not stat.S_ISREG(info.st_mode):

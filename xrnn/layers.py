@@ -26,7 +26,6 @@ zeros, its final state is the one after its own last step, and the reverse direc
 example from its own last step back.
 """
 
-import re
 from collections.abc import Mapping
 
 from array_api_compat import device
@@ -58,7 +57,7 @@ def suffix(layer, direction):
     return f"_l{layer}" + ("_reverse" if direction else "")
 
 
-_SUFFIX = re.compile(r"_l[0-9]+(_reverse)?$")  # what suffix() makes
+_OUTPUT = ("Wy", "by", "Wya")  # the output layer's keys, which the layers leave alone
 
 
 def rnn_layers(x, parameters, *, num_layers=1, bidirectional=False, a0=None, lengths=None):
@@ -244,12 +243,13 @@ def _check(cell, fname, x, parameters, L, D, states0, extra):
     for k in range(L):
         for d in range(D):
             full.update(spec(k, d, "n_x" if k == 0 else D * n_a))
-    unused = [k for k in given if isinstance(k, str) and _SUFFIX.search(k) and k not in full]
+    unused = [k for k in given if k not in full and k not in _OUTPUT]
     if unused:
+        shown = ", ".join(map(repr, unused[:8])) + (" and more" if len(unused) > 8 else "")
         raise ValueError(
             f"{fname}: parameters has layer keys that num_layers={L}, bidirectional={D == 2} "
-            f"do not use: {', '.join(map(repr, unused))}; pass the num_layers and "
-            f"bidirectional they were made for, or drop them"
+            f"do not use: {shown}; pass the num_layers and bidirectional they were made "
+            f"for, or drop or correct them"
         )
     arrays = {"x": (x, ("n_x", "m", "T_x"))}
     arrays.update({k: (v, (L * D, "n_a", "m")) for k, v in states0.items() if v is not None})

@@ -22,6 +22,8 @@ class _Optimizer:
     def __init__(self, parameters, lr):
         name = type(self).__name__
         _dict(name, "parameters", parameters)
+        if not parameters:
+            raise ValueError(f"{name}: parameters must hold at least one array; got an empty dict")
         self.parameters, self.lr, self.steps = parameters, _number(name, "lr", lr, "> 0"), 0
         self.xp = self._match(name, {})
         self.state = {}  # slot name -> {key: array}
@@ -79,6 +81,15 @@ class _Optimizer:
                     f"{sorted(self.parameters)}; got {sorted(keys) if keys else slot!r}"
                 )
             self._match(fname, {f"state[{name!r}][{k!r}]": (k, v) for k, v in slot.items()})
+            for k, v in slot.items():
+                if math.prod(v.shape) == 0:
+                    continue
+                low, high = float(self.xp.min(v)), float(self.xp.max(v))
+                if not (math.isfinite(low) and math.isfinite(high)) or (
+                    name == "exp_avg_sq" and low < 0
+                ):
+                    must = "finite and >= 0" if name == "exp_avg_sq" else "finite"
+                    raise ValueError(f"{fname}: state[{name!r}][{k!r}] must be {must}")
         self.steps = int(steps)
         self.state = {k: dict(v) for k, v in slots.items()}
 
@@ -101,7 +112,7 @@ class SGD(_Optimizer):
                 g = g + self.weight_decay * p
             if self.momentum:
                 buf = self.state.setdefault("momentum", {})
-                buf[k] = g if k not in buf else buf[k] * self.momentum + g
+                buf[k] = g * 1.0 if k not in buf else buf[k] * self.momentum + g  # never g itself
                 g = buf[k]
             p -= self.lr * g
             self.parameters[k] = p
@@ -184,6 +195,8 @@ def global_norm(grads, fname="global_norm"):
 
 def _arrays(fname, grads):
     _dict(fname, "grads", grads)
+    if not grads:
+        raise ValueError(f"{fname}: grads must hold at least one array; got an empty dict")
     return {f"grads[{k!r}]": (v, None) for k, v in grads.items()}
 
 

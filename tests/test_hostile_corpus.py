@@ -12,6 +12,7 @@ import math
 import os
 import threading
 
+import numpy as np
 import pytest
 
 from xrnn import data
@@ -159,3 +160,19 @@ def test_examples_need_room_for_a_character_and_the_end(seq_len):
 def test_bigram_loss_refuses_what_it_cannot_score(train, test, smoothing, message):
     with pytest.raises(ValueError, match=rf"bigram_loss: {message}"):
         data.bigram_loss(train, test, 3, smoothing)
+
+
+@pytest.mark.parametrize(
+    "ids, error, message",
+    [
+        (np.array([[0, 7]]), ValueError, r"one_hot: ids must lie in 0..vocab_size-1 = 0..5; got"),
+        (np.array([[-1, 2]]), ValueError, r"got values from -1 to 2"),
+        (np.array([[1.5, 2.0]]), TypeError, r"one_hot: ids must be an integer array"),
+    ],
+    ids=["too-large", "negative", "float"],
+)
+def test_one_hot_refuses_ids_out_of_the_vocabulary(ids, error, message):
+    from xrnn import data
+
+    with pytest.raises(error, match=message):
+        data.one_hot(ids, 6, np.float64)

@@ -185,8 +185,17 @@ def _check_ids(fname, name, rows, n, size="vocab_size"):
 
 
 def one_hot(ids, vocab_size, dtype):
-    """``ids (m, T)`` as one-hot columns ``(vocab_size, m, T)`` of ``dtype``, on their device."""
+    """``ids (m, T)`` as one-hot columns ``(vocab_size, m, T)`` of ``dtype``, on their device;
+    every id in ``0..vocab_size-1``."""
     xp = array_api_compat.array_namespace(ids)
+    _check_positive("one_hot", vocab_size=vocab_size)
+    if not xp.isdtype(ids.dtype, "integral"):
+        raise TypeError(f"one_hot: ids must be an integer array; got {ids.dtype}")
+    if math.prod(ids.shape) and not (0 <= int(xp.min(ids)) and int(xp.max(ids)) < vocab_size):
+        raise ValueError(
+            f"one_hot: ids must lie in 0..vocab_size-1 = 0..{vocab_size - 1}; got values from "
+            f"{int(xp.min(ids))} to {int(xp.max(ids))}"
+        )
     classes = xp.arange(vocab_size, device=array_api_compat.device(ids))
     return xp.astype(xp.reshape(classes, (vocab_size, 1, 1)) == ids[None, ...], dtype)
 

@@ -243,3 +243,40 @@ def test_read_corpus_refuses_a_file_descriptor():
 
     with pytest.raises(TypeError, match="read_corpus: path must be a str or a path; got int"):
         data.read_corpus(1)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"temperature": "hot"}, TypeError, "generate: temperature must be a number"),
+        ({"temperature": float("inf")}, ValueError, "temperature must be positive and finite"),
+        ({"vocab": "abc"}, TypeError, "generate: vocab must be a data.Vocab"),
+        ({"params": {}}, ValueError, "generate: params must be the model's"),
+    ],
+    ids=["temperature-str", "temperature-inf", "vocab-str", "no-output-layer"],
+)
+def test_generate_refuses_what_it_cannot_use(kwargs, error, message):
+    from xrnn import charmodel, data
+
+    vocab = data.Vocab("abc")
+    model = charmodel.Model("lstm", 1, 4, len(vocab))
+    args = {"model": model, "params": model.init(seed=0), "vocab": vocab, **kwargs}
+    with pytest.raises(error, match=message):
+        charmodel.generate(**args)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (({"W": [1.0]}, {"steps": 0}, {}), r"params\['W'\] must be an array; got list"),
+        (({"W": np.zeros(2)}, None, {}), "optimizer_state must be a dict; got NoneType"),
+        (({"W": np.zeros(2)}, {"steps": 0}, {"x": {1}}), "meta must be JSON-serialisable"),
+    ],
+    ids=["list-param", "no-state", "meta-set"],
+)
+def test_checkpoint_save_refuses_what_it_cannot_write(tmp_path, args, message):
+    from xrnn import checkpoint
+
+    with pytest.raises(TypeError, match=message):
+        checkpoint.save(tmp_path / "c.npz", *args)
+    assert not list(tmp_path.iterdir())

@@ -19,6 +19,7 @@ import array_api_compat
 import numpy as np
 
 __all__ = [
+    "array_bytes",
     "categorical",
     "default_namespace",
     "generator",
@@ -58,6 +59,8 @@ def permutation(seed, n, fname="permutation"):
 
 def to_numpy(a):
     """A NumPy array of an array of any namespace and device (a view where it can be)."""
+    if callable(getattr(a, "detach", None)):  # a tensor that autograd tracks: its values
+        a = a.detach()
     try:
         return np.from_dlpack(a)  # the CPU arrays of any library
     except (BufferError, TypeError, ValueError, RuntimeError):
@@ -81,6 +84,13 @@ def categorical(rng, logits, temperature=1.0, top_k=None):
         p = np.exp((logits - logits.max(axis=1, keepdims=True)) / temperature)
     p /= p.sum(axis=1, keepdims=True)
     return [int(rng.choice(p.shape[1], p=row)) for row in p]
+
+
+def array_bytes(name, a):
+    """What identifies the NumPy array ``a`` named ``name``: name, dtype, shape and its bytes
+    in C order."""
+    a = np.ascontiguousarray(a)
+    return f"{name}:{a.dtype.str}:{a.shape}".encode() + a.tobytes()
 
 
 def write_npz(file, arrays):

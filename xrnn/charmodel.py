@@ -5,13 +5,15 @@ random draws of sampling come from a seeded generator on the host (:mod:`xrnn._h
 Parameters are those of :mod:`xrnn.layers` (``Wf_l0``, ...) plus the output layer ``Wy, by``.
 """
 
+import math
+import numbers
 from dataclasses import asdict, dataclass
 
 import array_api_compat
 
 from . import layers
 from ._host import categorical, generator, to_list
-from .data import END, CorpusError, _check_positive, one_hot
+from .data import END, CorpusError, Vocab, _check_positive, one_hot
 from .init import init_parameters
 from .loss import output_backward, output_forward, softmax_cross_entropy
 
@@ -91,6 +93,8 @@ def evaluate(model, params, batches):
         )
         total += float(loss)
         count += sum(to_list(lengths))
+    if not count:
+        raise ValueError("evaluate: batches must hold at least one character; got none")
     return total / count
 
 
@@ -102,8 +106,21 @@ def generate(
     when given) until the end character or ``max_len`` characters. ``prefix`` is text of
     ``vocab`` without the end character."""
     _check_positive("generate", n=n, max_len=max_len)
-    if not temperature > 0:
-        raise ValueError(f"generate: temperature must be positive; got {temperature!r}")
+    if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real):
+        raise TypeError(f"generate: temperature must be a number; got {temperature!r}")
+    if not 0 < temperature < math.inf:
+        raise ValueError(f"generate: temperature must be positive and finite; got {temperature!r}")
+    if not isinstance(vocab, Vocab):
+        raise TypeError(f"generate: vocab must be a data.Vocab; got {type(vocab).__name__}")
+    if not isinstance(model, Model):
+        raise TypeError(f"generate: model must be a charmodel.Model; got {type(model).__name__}")
+    if not isinstance(params, dict) or not {"Wy", "by"} <= params.keys():
+        raise ValueError("generate: params must be the model's, with its output layer Wy, by")
+    if tuple(params["Wy"].shape) != (len(vocab), model.hidden):
+        raise ValueError(
+            f"generate: params['Wy'] must have shape (len(vocab), hidden) = "
+            f"({len(vocab)}, {model.hidden}); got {tuple(params['Wy'].shape)}"
+        )
     if top_k is not None and not (isinstance(top_k, int) and 1 <= top_k <= len(vocab)):
         raise ValueError(f"generate: top_k must be an int in 1..{len(vocab)}; got {top_k!r}")
     if not isinstance(prefix, str):

@@ -15,12 +15,13 @@ anything is allocated (the file work is :mod:`xrnn._host`'s), and every fault is
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import numpy as np
+import array_api_compat
 
-from ._host import read_npz, to_numpy, write_npz
+from ._host import array_bytes, read_npz, to_numpy, write_npz
 
 __all__ = ["Checkpoint", "CheckpointError", "load", "save"]
 
@@ -67,6 +68,23 @@ class Checkpoint(NamedTuple):
 def save(path, params, optimizer_state, meta):
     """Write params, optimiser state and ``meta`` (JSON-able) to ``path``, atomically."""
     path = Path(path)
+    for name, value in (("params", params), ("optimizer_state", optimizer_state), ("meta", meta)):
+        if not isinstance(value, Mapping):
+            raise TypeError(f"checkpoint.save: {name} must be a dict; got {type(value).__name__}")
+    arrays = [(f"params[{k!r}]", v) for k, v in params.items()]
+    arrays += [
+        (f"optimizer_state[{s!r}][{k!r}]", v)
+        for s, slot in optimizer_state.items()
+        if s != "steps"
+        for k, v in (slot.items() if isinstance(slot, Mapping) else [(None, slot)])
+    ]
+    for name, value in arrays:
+        if not array_api_compat.is_array_api_obj(value) or isinstance(value, int | float):
+            raise TypeError(f"checkpoint.save: {name} must be an array; got {type(value).__name__}")
+    try:
+        json.dumps(meta)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"checkpoint.save: meta must be JSON-serialisable ({e})") from None
     reserved = sorted({"format", "version", "optimizer_steps", "sha256"} & set(meta))
     if reserved:
         raise ValueError(f"checkpoint.save: meta must not hold {reserved}: the file's own")
@@ -159,18 +177,21 @@ def _check_arrays(path, params, state):
                 raise CheckpointError(
                     f"checkpoint {path}: optimiser state {slot}.{k} does not match a parameter"
                 )
-    bad = [k for k, v in params.items() if not np.isfinite(v).all()]
+    bad = [k for k, v in params.items() if not _finite(v)]
     if bad:
         raise CheckpointError(
             f"checkpoint {path}: parameters {', '.join(bad)} are not finite (NaN or inf)"
         )
 
 
+def _finite(a):
+    xp = array_api_compat.array_namespace(a)
+    return bool(xp.all(xp.isfinite(a)))
+
+
 def _digest(arrays, meta):
     """SHA-256 of the arrays (names, dtypes, shapes, bytes) and of ``meta`` (JSON)."""
     h = hashlib.sha256(json.dumps(meta, sort_keys=True).encode())
     for k in sorted(arrays):
-        a = np.ascontiguousarray(arrays[k])
-        h.update(f"{k}:{a.dtype.str}:{a.shape}".encode())
-        h.update(a.tobytes())
+        h.update(array_bytes(k, arrays[k]))
     return h.hexdigest()

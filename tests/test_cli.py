@@ -8,7 +8,7 @@ import signal
 import numpy as np
 import pytest
 
-from xrnn import checkpoint, cli
+from xrnn import charmodel, checkpoint, cli, data
 
 SMALL = [
     "--hidden",
@@ -321,6 +321,9 @@ def test_sample_takes_the_run_directory_and_load_a_documented_checkpoint(trained
     assert len(saved.history["train"]) == 8 and saved.optimizer_state["steps"] == 8
     params, _, meta = saved
     assert params is saved.params and meta["step"] == 8
+    model, rebuilt = saved.model()  # in one call: generate takes them
+    assert model.hidden == 16 and set(rebuilt) == set(params)
+    assert len(charmodel.generate(model, rebuilt, data.Vocab("".join(saved.vocab)), n=2)) == 2
 
 
 def test_the_best_held_out_model_is_kept(tmp_path, capsys, monkeypatch):

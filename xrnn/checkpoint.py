@@ -21,7 +21,8 @@ from typing import Any, NamedTuple
 
 import array_api_compat
 
-from ._host import array_bytes, read_npz, to_numpy, write_npz
+from ._host import array_bytes, default_namespace, read_npz, to_numpy, write_npz
+from .charmodel import Model
 
 __all__ = ["Checkpoint", "CheckpointError", "load", "save"]
 
@@ -63,6 +64,13 @@ class Checkpoint(NamedTuple):
     @property
     def history(self):
         return self.meta.get("history")
+
+    def model(self, xp=None, device=None):
+        """The run's :class:`xrnn.charmodel.Model` and its parameters, as arrays of ``xp``
+        (NumPy's namespace by default) on ``device``: ready for ``generate`` or ``evaluate``."""
+        xp = xp or default_namespace()
+        params = {k: xp.asarray(v, device=device) for k, v in self.params.items()}
+        return Model(**self.meta["model"]), params
 
 
 def save(path, params, optimizer_state, meta):

@@ -357,10 +357,10 @@ def sample(args):
             f"{shown!r}" + ("; try it in lower case" if lower else "")
         )
     xp, device = _backend(args.backend, args.device)
-    params = {k: xp.asarray(v, device=device) for k, v in params.items()}
+    model, params = checkpoint.Checkpoint(params, state, meta).model(xp, device)
     seed = secrets.randbelow(2**31) if args.seed is None else args.seed
     texts = generate(
-        Model(**meta["model"]),
+        model,
         params,
         vocab,
         n=args.n,

@@ -5,18 +5,9 @@ gradient: each a clear error naming the argument, and nothing changed by a refus
 
 import numpy as np
 import pytest
+from test_train import _grads, _params
 
 from xrnn import optim
-
-
-def _params(backend, seed=0):
-    rng = np.random.default_rng(seed)
-    return backend.asarray({"W": rng.standard_normal((3, 4)), "b": rng.standard_normal((3, 1))})
-
-
-def _grads(backend, step):
-    rng = np.random.default_rng(100 + step)
-    return backend.asarray({"dW": rng.standard_normal((3, 4)), "db": rng.standard_normal((3, 1))})
 
 
 @pytest.mark.parametrize(

@@ -82,8 +82,7 @@ def from_torch(state_dict, cell):
             f"{fname}: state_dict has no weight_ih_l0; is it an nn.RNN, "
             f"nn.LSTM or nn.GRU's state_dict()?"
         )
-    L, D = _layers(fname, "state_dict", found)
-    sfxs = [suffix(k, d) for k in range(L) for d in range(D)]
+    D, sfxs = _layers(fname, "state_dict", found)
     keys = [kind + s for s in sfxs for kind in _KINDS]
     missing = [k for k in keys if k not in state_dict]
     if missing:
@@ -188,8 +187,7 @@ def to_torch(parameters, cell, *, tensors=True):
             f"{fname}: parameters has no {first}; are they {cell} layer "
             f"parameters (keys with _l0 suffixes)?"
         )
-    L, D = _layers(fname, "parameters", found)
-    sfxs = [suffix(k, d) for k in range(L) for d in range(D)]
+    D, sfxs = _layers(fname, "parameters", found)
     if cell == "gru":
         for s in sfxs:
             if f"bca{s}" not in parameters:
@@ -243,8 +241,8 @@ def to_torch(parameters, cell, *, tensors=True):
 
 
 def _layers(fname, name, found):
-    """``(L, D)`` from the ``(layer, reverse)`` pairs of the keys: layers 0..L-1, and the
-    reverse direction in all of them or none."""
+    """``(D, suffixes)`` from the ``(layer, reverse)`` pairs of the keys: layers 0..L-1,
+    the reverse direction in all of them or none, and their keys' suffixes, layer by layer."""
     layers = sorted({k for k, _ in found})
     L = layers[-1] + 1
     if layers != list(range(L)):
@@ -259,7 +257,8 @@ def _layers(fname, name, found):
             f"{fname}: {name} has _reverse keys for layers {reverse} but not for all of "
             f"{layers}; a bidirectional network has both directions in every layer"
         )
-    return L, 2 if reverse else 1
+    D = 2 if reverse else 1
+    return D, [suffix(k, d) for k in range(L) for d in range(D)]
 
 
 def _times(c, symbol):

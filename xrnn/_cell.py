@@ -79,7 +79,7 @@ class Cell:
     output: tuple = ("Wy", "by")
 
 
-CELLS = {}
+CELLS: dict[str, "Cell"] = {}
 
 
 def register(cell):

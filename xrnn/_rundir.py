@@ -18,7 +18,7 @@ from pathlib import Path
 try:
     import fcntl
 except ImportError:  # not POSIX: no lock
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = ["RunDirError", "hold"]
 

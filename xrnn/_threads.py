@@ -30,7 +30,7 @@ __all__ = ["MIN_ROWS", "MIN_WORK", "matmul", "parallel", "policy"]
 
 MIN_ROWS = 16  # the fewest rows worth a thread of their own
 MIN_WORK = 4_000_000  # the fewest multiply-adds between two returns to Python worth a thread
-_BLAS = []
+_BLAS: list = []  # the controller, once made
 _WORKERS = contextvars.ContextVar("xrnn_workers", default=1)
 
 

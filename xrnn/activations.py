@@ -28,7 +28,7 @@ def softmax(z):
     return _softmax(z, xp)
 
 
-_LIMITS = {}  # (namespace, dtype) -> the largest u for which exp(u) + 1 is finite, less 1
+_LIMITS: dict = {}  # (namespace, dtype) -> the largest u for which exp(u) + 1 is finite, less 1
 
 
 def _limit(dtype, xp):

@@ -73,8 +73,8 @@ class _Module:
 
 
 class _Recurrent(_Module):
-    _cell = None  # "rnn", "lstm", "gru", "peephole"
-    _torch = None  # its PyTorch cell
+    _cell: str  # "rnn", "lstm", "gru", "peephole"
+    _torch: str  # its PyTorch cell
 
     def __init__(
         self,

@@ -17,7 +17,7 @@ __all__ = ["SGD", "Adam", "AdamW", "clip_by_global_norm", "clip_by_value", "glob
 
 
 class _Optimizer:
-    slots = ()  # the names of the state it keeps for each parameter
+    slots: tuple[str, ...] = ()  # the names of the state it keeps for each parameter
 
     def __init__(self, parameters, lr):
         name = type(self).__name__

@@ -9,6 +9,7 @@ a normal number, as :mod:`xrnn.activations` clips it where ``exp`` would overflo
 """
 
 import math
+from typing import Any
 
 import numpy as np
 from llvmlite import ir
@@ -18,7 +19,7 @@ from numba.extending import intrinsic, overload
 # fastmath without "reassoc" (which would reorder the polynomial, up to 210 ulps) and without
 # "nnan"/"ninf" (NaN stays NaN); error_model="numpy": no division check to block vectors;
 # nogil: blocks of rows run on threads of their own (xrnn._threads.parallel).
-OPTIONS = {
+OPTIONS: dict[str, Any] = {
     "fastmath": {"nsz", "arcp", "contract"},
     "error_model": "numpy",
     "nogil": True,

@@ -89,10 +89,11 @@ def tests_cupy(session):
 
 @nox.session
 def lint(session):
-    """ruff: lint rules and formatting."""
-    session.install("ruff")
+    """ruff: lint rules and formatting; mypy: the type hints of the public API."""
+    session.install("ruff", "mypy")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
 
 
 @nox.session

@@ -1,10 +1,19 @@
-"""Two array helpers every module below the cells uses: the one write, and the time-major view."""
+"""Two array helpers every module below the cells uses: the one write, and the time-major view;
+and the names the public API's type hints use."""
+
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import array_api_compat
 
 from . import _kernels
 
-__all__ = ["put", "time_major"]
+__all__ = ["Array", "Grads", "Lengths", "Params", "put", "time_major"]
+
+Array = Any  # an array of any array API library (NumPy, CuPy, torch, ...)
+Params = Mapping[str, Array]  # parameters by key
+Grads = dict[str, Array]  # gradients by key, with a "d" in front
+Lengths = Sequence[int] | Array | None  # each example's length
 
 
 def put(buf, index, value):

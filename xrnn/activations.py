@@ -8,19 +8,19 @@ cells' named activations and the derivatives their backward passes go through.
 
 import math
 
-from ._arrays import put
+from ._arrays import Array, put
 from ._checks import check
 
 __all__ = ["sigmoid", "softmax"]
 
 
-def sigmoid(z):
+def sigmoid(z: Array) -> Array:
     """Logistic function ``1 / (1 + exp(-z))``, elementwise, any shape."""
     xp, _ = check("sigmoid", {"z": (z, None)})
     return _sigmoid(z, xp)
 
 
-def softmax(z):
+def softmax(z: Array) -> Array:
     """Softmax over axis 0 (the ``n_y`` classes): each column of the result sums to one."""
     xp, _ = check("softmax", {"z": (z, None)})
     if z.ndim == 0:

@@ -7,11 +7,13 @@ Parameters are those of :mod:`xrnn.layers` (``Wf_l0``, ...) plus the output laye
 
 import math
 import numbers
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 
 import array_api_compat
 
 from . import layers
+from ._arrays import Array, Lengths
 from ._host import categorical, generator, to_list
 from .data import END, CorpusError, Vocab, _check_positive, one_hot
 from .init import init_parameters
@@ -71,7 +73,9 @@ class Model:
         return a, dict(zip(("a0", "c0"), finals, strict=False)), cache
 
 
-def loss_and_grads(model, params, x, targets, lengths):
+def loss_and_grads(
+    model: "Model", params: Mapping[str, Array], x: Array, targets: Array, lengths: Lengths
+) -> tuple[Array, dict[str, Array]]:
     """Mean cross-entropy per character of a batch, and its gradients ``{"d" + key: ...}``."""
     a, _, cache = model._layers(x, params, lengths=lengths)
     z = output_forward(a, params["Wy"], params["by"])
@@ -83,7 +87,7 @@ def loss_and_grads(model, params, x, targets, lengths):
     return loss, {**grads, "dWy": out["dWy"], "dby": out["dby"]}
 
 
-def evaluate(model, params, batches):
+def evaluate(model: "Model", params: Mapping[str, Array], batches: Iterable) -> float:
     """Cross-entropy per character (nats) over all the characters of ``batches``."""
     total, count = 0.0, 0
     for x, targets, lengths in batches:

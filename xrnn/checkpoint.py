@@ -73,20 +73,25 @@ class Checkpoint(NamedTuple):
         return Model(**self.meta["model"]), params
 
 
-def save(path, params, optimizer_state, meta):
+def save(
+    path: str | os.PathLike,
+    params: Mapping[str, Any],
+    optimizer_state: Mapping[str, Any],
+    meta: Mapping[str, Any],
+) -> None:
     """Write params, optimiser state and ``meta`` (JSON-able) to ``path``, atomically."""
     path = Path(path)
     for name, value in (("params", params), ("optimizer_state", optimizer_state), ("meta", meta)):
         if not isinstance(value, Mapping):
             raise TypeError(f"checkpoint.save: {name} must be a dict; got {type(value).__name__}")
-    arrays = [(f"params[{k!r}]", v) for k, v in params.items()]
-    arrays += [
+    named = [(f"params[{k!r}]", v) for k, v in params.items()]
+    named += [
         (f"optimizer_state[{s!r}][{k!r}]", v)
         for s, slot in optimizer_state.items()
         if s != "steps"
         for k, v in (slot.items() if isinstance(slot, Mapping) else [(None, slot)])
     ]
-    for name, value in arrays:
+    for name, value in named:
         if not array_api_compat.is_array_api_obj(value) or isinstance(value, int | float):
             raise TypeError(f"checkpoint.save: {name} must be an array; got {type(value).__name__}")
     try:
@@ -99,25 +104,27 @@ def save(path, params, optimizer_state, meta):
     bad = [s for s in optimizer_state if s != "steps" and ("." in s or not s)]
     if bad:
         raise ValueError(f"checkpoint.save: optimiser slot names must have no dots; got {bad}")
-    arrays = {f"param.{k}": to_numpy(v) for k, v in params.items()}
-    state = {"steps": int(optimizer_state.get("steps", 0))}
-    for slot, values in optimizer_state.items():
-        if slot != "steps":
-            state[slot] = {k: to_numpy(v) for k, v in values.items()}
-            arrays.update({f"opt.{slot}.{k}": v for k, v in state[slot].items()})
+    values = {k: to_numpy(v) for k, v in params.items()}
+    state: dict[str, Any] = {"steps": int(optimizer_state.get("steps", 0))}
+    state.update(
+        {
+            s: {k: to_numpy(v) for k, v in slot.items()}
+            for s, slot in optimizer_state.items()
+            if s != "steps"
+        }
+    )
     try:
-        _check_arrays(path, {k[len("param.") :]: v for k, v in arrays.items()}, state)
+        _check_arrays(path, values, state)
     except CheckpointError as e:
         raise ValueError(f"checkpoint.save: {e}") from None
-    meta = {
-        **meta,
-        "format": FORMAT,
-        "version": VERSION,
-        "optimizer_steps": state["steps"],
-    }
-    meta = json.loads(json.dumps(meta))  # as it will be read: lists, string keys
-    meta["sha256"] = _digest(arrays, meta)
-    arrays["meta"] = json.dumps(meta)
+    arrays: dict[str, Any] = {f"param.{k}": v for k, v in values.items()}
+    for slot, slot_values in state.items():
+        if slot != "steps":
+            arrays.update({f"opt.{slot}.{k}": v for k, v in slot_values.items()})
+    own = {**meta, "format": FORMAT, "version": VERSION, "optimizer_steps": state["steps"]}
+    own = json.loads(json.dumps(own))  # as it will be read: lists, string keys
+    own["sha256"] = _digest(arrays, own)
+    arrays["meta"] = json.dumps(own)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
@@ -130,7 +137,7 @@ def save(path, params, optimizer_state, meta):
         tmp.unlink(missing_ok=True)
 
 
-def load(path):
+def load(path: str | os.PathLike) -> Checkpoint:
     """The :class:`Checkpoint` at ``path`` (a file, or a run directory holding
     ``checkpoint.npz``): the file whole and unchanged since it was saved, its parameters and
     optimiser state floating-point arrays of one dtype and of matching keys and shapes."""
@@ -159,7 +166,7 @@ def load(path):
     steps = meta.get("optimizer_steps")
     if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
         raise CheckpointError(f"checkpoint {path}: optimizer_steps must be an int >= 0")
-    state = {"steps": steps}
+    state: dict[str, Any] = {"steps": steps}
     for k, v in arrays.items():
         if k.startswith("opt."):
             _, slot, key = k.split(".", 2)

@@ -28,9 +28,11 @@ xrnn           PyTorch                  Keras
 
 import re
 from collections.abc import Mapping
+from typing import Any
 
 from array_api_compat import is_numpy_namespace
 
+from ._arrays import Array, Params
 from ._checks import check
 from .layers import suffix
 
@@ -44,7 +46,7 @@ _TORCH_KEY = re.compile(r"(weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)_l(0|[1
 _XRNN_KEY = re.compile(r"([A-Za-z]+)_l(0|[1-9]\d*)(_reverse)?")
 
 
-def from_torch(state_dict, cell):
+def from_torch(state_dict: Any, cell: str) -> dict[str, Array]:
     """xrnn layer parameters from an ``nn.RNN``, ``nn.LSTM`` or ``nn.GRU`` or its
     ``state_dict()``; ``cell`` (``"rnn"``, ``"lstm"``, ``"gru"``) must be what the shapes say.
     Checked: ``weight_ih_l{k} (G n, n_in)``, ``weight_hh_l{k} (G n, n)``, ``bias_ih_l{k}``,
@@ -133,13 +135,13 @@ def from_torch(state_dict, cell):
                 out[f"Wax{s}"], out[f"Waa{s}"] = w_ih, w_hh
             else:
                 out[f"W{g}{s}"] = sign * xp.concat([w_hh[rows, :], w_ih[rows, :]], axis=1)
-            bias = "ba" if cell == "rnn" else f"b{g}"
-            out[f"{bias}{s}"] = sign * xp.reshape(b_ih[rows], (n, 1))
-            out[f"{bias}a{s}"] = sign * xp.reshape(b_hh[rows], (n, 1))
+            b = "ba" if cell == "rnn" else f"b{g}"
+            out[f"{b}{s}"] = sign * xp.reshape(b_ih[rows], (n, 1))
+            out[f"{b}a{s}"] = sign * xp.reshape(b_hh[rows], (n, 1))
     return out
 
 
-def to_torch(parameters, cell, *, tensors=True):
+def to_torch(parameters: Params, cell: str, *, tensors: bool = True) -> dict[str, Array]:
     """The ``state_dict`` of ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU`` (PyTorch's keys, see
     :func:`from_torch`) holding xrnn layer parameters: ``Wax_l{k} (n_a, n_in)``,
     ``Waa_l{k} (n_a, n_a)`` or ``W{gate}_l{k} (n_a, n_a + n_in)``, biases ``(n_a, 1)``, with
@@ -270,7 +272,9 @@ def _check_cell(fname, cell):
         raise ValueError(f"{fname}: cell must be 'rnn', 'lstm' or 'gru'; got {cell!r}")
 
 
-def from_keras(weights, cell, *, reset_after=True, layer=0, reverse=False):
+def from_keras(
+    weights: Any, cell: str, *, reset_after: bool = True, layer: int = 0, reverse: bool = False
+) -> dict[str, Array]:
     """xrnn layer parameters (keys with the suffix of ``layer`` and ``reverse``) from the
     weights of a Keras 3 ``SimpleRNN``, ``LSTM`` or ``GRU`` layer: the layer itself or its
     ``get_weights()``, ``[kernel (n_x, G n), recurrent_kernel (n, G n), bias]``, gates in
@@ -329,7 +333,9 @@ def from_keras(weights, cell, *, reset_after=True, layer=0, reverse=False):
     return {k.removesuffix("_l0") + suffix(layer, reverse): v for k, v in out.items()}
 
 
-def to_keras(parameters, cell, *, layer=0, reverse=False):
+def to_keras(
+    parameters: Params, cell: str, *, layer: int = 0, reverse: bool = False
+) -> list[Array]:
     """The weights of a Keras 3 ``SimpleRNN``, ``LSTM`` or ``GRU`` layer, for its
     ``set_weights()``, from the xrnn layer parameters of ``layer`` (and ``reverse``): ``[kernel,
     recurrent_kernel, bias]`` in the parameters' library (see :func:`from_keras`). A GRU with

@@ -1,13 +1,16 @@
 """Finite-difference gradient checks, for xrnn's backward passes and for yours."""
 
 import itertools
+from collections.abc import Callable, Mapping
+from typing import Any
 
+from ._arrays import Array
 from ._checks import check
 
 __all__ = ["gradcheck", "numerical_gradient"]
 
 
-def numerical_gradient(loss, x, eps=1e-6):
+def numerical_gradient(loss: Callable[[], Any], x: Array, eps: float = 1e-6) -> Array:
     """Central differences ``(loss(x + eps) - loss(x - eps)) / 2 eps`` for every element of ``x``.
 
     ``loss()`` takes no argument and returns a scalar (a float or a 0-D array) computed from
@@ -26,7 +29,14 @@ def numerical_gradient(loss, x, eps=1e-6):
     return grad
 
 
-def gradcheck(loss, inputs, grads, *, eps=1e-6, rtol=1e-6):
+def gradcheck(
+    loss: Callable[[], Any],
+    inputs: Mapping[str, Array],
+    grads: Mapping[str, Array],
+    *,
+    eps: float = 1e-6,
+    rtol: float = 1e-6,
+) -> dict[str, float]:
     """Compare analytic gradients with central differences; return the relative errors.
 
     ``inputs`` maps names to the arrays that ``loss()`` reads (perturbed in place, then restored);

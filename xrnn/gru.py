@@ -30,6 +30,7 @@ course's form the candidate's needs ``r`` first, and the step makes that product
 """
 
 from . import _sequence
+from ._arrays import Array, Grads, Lengths, Params
 from ._cell import Cell, bias, bias_row, register, stack_gates, unstack_gates
 from .activations import _sigmoid, _tanh, _through_sigmoid, _through_tanh
 
@@ -144,7 +145,9 @@ def _own_form(p):
     return RESET_AFTER if isinstance(p, dict) and "bca" in p else {}
 
 
-def gru_cell_forward(xt, a_prev, parameters, reset_after=False):
+def gru_cell_forward(
+    xt: Array, a_prev: Array, parameters: Params, reset_after: bool = False
+) -> tuple[Array, Array, tuple]:
     """One GRU step.
 
     ``xt (n_x, m)``, ``a_prev (n_a, m)`` -> ``a_next (n_a, m)``, ``yt_pred (n_y, m)`` and
@@ -156,7 +159,7 @@ def gru_cell_forward(xt, a_prev, parameters, reset_after=False):
     return a, y, cache
 
 
-def gru_cell_backward(da_next, cache):
+def gru_cell_backward(da_next: Array, cache: tuple) -> Grads:
     """Backward of one GRU step, from ``da_next (n_a, m)``.
 
     Returns ``{"dxt", "da_prev", "dWu", "dbu", "dWr", "dbr", "dWc", "dbc"}`` (and ``"dbca"``
@@ -166,7 +169,9 @@ def gru_cell_backward(da_next, cache):
     return _sequence.cell_backward(CELL, "gru_cell_backward", d, cache, _own_form)
 
 
-def gru_forward(x, a0, parameters, reset_after=False, lengths=None):
+def gru_forward(
+    x: Array, a0: Array, parameters: Params, reset_after: bool = False, lengths: Lengths = None
+) -> tuple[Array, Array, tuple]:
     """GRU over a whole sequence.
 
     ``x (n_x, m, T_x)``, ``a0 (n_a, m)`` -> ``a (n_a, m, T_x)``, ``y (n_y, m, T_x)`` and
@@ -179,7 +184,7 @@ def gru_forward(x, a0, parameters, reset_after=False, lengths=None):
     return a, y, caches
 
 
-def gru_backward(da, caches):
+def gru_backward(da: Array, caches: tuple) -> Grads:
     """Backward of :func:`gru_forward`, from ``da (n_a, m, T_x)`` = dJ/da at every step.
 
     Returns ``{"dx", "da0", "dWu", "dbu", "dWr", "dbr", "dWc", "dbc"}`` (and ``"dbca"`` in the

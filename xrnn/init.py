@@ -5,6 +5,9 @@ The array API has no random numbers: they come from a seeded ``numpy.random.Gene
 and device.
 """
 
+from typing import Any
+
+from ._arrays import Array
 from ._cell import CELLS
 from ._host import default_namespace, generator
 from .layers import suffix
@@ -13,19 +16,19 @@ __all__ = ["init_parameters"]
 
 
 def init_parameters(
-    cell,
-    n_x,
-    n_a,
+    cell: str,
+    n_x: int,
+    n_a: int,
     *,
-    n_y=None,
-    num_layers=None,
-    bidirectional=False,
-    reset_after=False,
-    seed=None,
-    xp=None,
-    dtype=None,
-    device=None,
-):
+    n_y: int | None = None,
+    num_layers: int | None = None,
+    bidirectional: bool = False,
+    reset_after: bool = False,
+    seed: Any = None,
+    xp: Any = None,
+    dtype: Any = None,
+    device: Any = None,
+) -> dict[str, Array]:
     """Parameters of ``cell`` (``"rnn"``, ``"lstm"``, ``"gru"``, ``"peephole"``: any registered
     cell) drawn as PyTorch draws them:
     uniform in ``±1/sqrt(n_a)`` (the output layer: ``±1/sqrt`` of its input width).

@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from array_api_compat import device
 
 from . import _engine
+from ._arrays import Array, Grads, Lengths, Params
 from ._cell import grads_by_key, stack_weights
 from ._checks import check, check_lengths
 from .gru import CELL as GRU
@@ -60,7 +61,15 @@ def suffix(layer, direction):
 _OUTPUT = ("Wy", "by", "Wya")  # the output layer's keys, which the layers leave alone
 
 
-def rnn_layers(x, parameters, *, num_layers=1, bidirectional=False, a0=None, lengths=None):
+def rnn_layers(
+    x: Array,
+    parameters: Params,
+    *,
+    num_layers: int = 1,
+    bidirectional: bool = False,
+    a0: Array | None = None,
+    lengths: Lengths = None,
+) -> tuple[Array, Array, dict]:
     """Stacked (and bidirectional) RNN layers: ``a (D n_a, m, T_x)``, ``a_n`` and a cache."""
     a, (a_n,), cache = forward(
         RNN, "rnn_layers", x, parameters, num_layers, bidirectional, {"a0": a0}, lengths
@@ -68,15 +77,24 @@ def rnn_layers(x, parameters, *, num_layers=1, bidirectional=False, a0=None, len
     return a, a_n, cache
 
 
-def rnn_layers_backward(da, cache, da_n=None, *, need_dx=True):
+def rnn_layers_backward(
+    da: Array, cache: dict, da_n: Array | None = None, *, need_dx: bool = True
+) -> Grads:
     """Gradients of :func:`rnn_layers` from ``da`` (every step) and ``da_n`` (final states);
     ``need_dx=False`` skips ``dx``, the input's."""
     return backward(RNN, "rnn_layers_backward", da, cache, {"da_n": da_n}, need_dx)
 
 
 def lstm_layers(
-    x, parameters, *, num_layers=1, bidirectional=False, a0=None, c0=None, lengths=None
-):
+    x: Array,
+    parameters: Params,
+    *,
+    num_layers: int = 1,
+    bidirectional: bool = False,
+    a0: Array | None = None,
+    c0: Array | None = None,
+    lengths: Lengths = None,
+) -> tuple[Array, tuple[Array, Array], dict]:
     """Stacked (and bidirectional) LSTM layers: ``a (D n_a, m, T_x)``, ``(a_n, c_n)``, cache."""
     a, finals, cache = forward(
         LSTM,
@@ -91,15 +109,29 @@ def lstm_layers(
     return a, finals, cache
 
 
-def lstm_layers_backward(da, cache, da_n=None, dc_n=None, *, need_dx=True):
+def lstm_layers_backward(
+    da: Array,
+    cache: dict,
+    da_n: Array | None = None,
+    dc_n: Array | None = None,
+    *,
+    need_dx: bool = True,
+) -> Grads:
     """Gradients of :func:`lstm_layers` from ``da`` (every step) and ``da_n``, ``dc_n``;
     ``need_dx=False`` skips ``dx``, the input's."""
     return backward(LSTM, "lstm_layers_backward", da, cache, {"da_n": da_n, "dc_n": dc_n}, need_dx)
 
 
 def gru_layers(
-    x, parameters, *, num_layers=1, bidirectional=False, reset_after=False, a0=None, lengths=None
-):
+    x: Array,
+    parameters: Params,
+    *,
+    num_layers: int = 1,
+    bidirectional: bool = False,
+    reset_after: bool = False,
+    a0: Array | None = None,
+    lengths: Lengths = None,
+) -> tuple[Array, Array, dict]:
     """Stacked (and bidirectional) GRU layers: ``a (D n_a, m, T_x)``, ``a_n`` and a cache."""
     extra = RESET_AFTER if reset_after else {}
     stray = {} if reset_after else {"bca": _BCA}
@@ -118,7 +150,9 @@ def gru_layers(
     return a, a_n, cache
 
 
-def gru_layers_backward(da, cache, da_n=None, *, need_dx=True):
+def gru_layers_backward(
+    da: Array, cache: dict, da_n: Array | None = None, *, need_dx: bool = True
+) -> Grads:
     """Gradients of :func:`gru_layers` from ``da`` (every step) and ``da_n`` (final states);
     ``need_dx=False`` skips ``dx``, the input's."""
     return backward(GRU, "gru_layers_backward", da, cache, {"da_n": da_n}, need_dx)

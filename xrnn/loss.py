@@ -14,14 +14,14 @@ targets (class indices) ``(m, T_x)``. The log-sum-exp subtracts each column's ma
 import array_api_compat
 from array_api_compat import device
 
-from ._arrays import time_major
+from ._arrays import Array, Grads, Lengths, time_major
 from ._checks import check, check_lengths
 from ._threads import matmul, policy
 
 __all__ = ["output_backward", "output_forward", "softmax_cross_entropy"]
 
 
-def output_forward(a, Wy, by):
+def output_forward(a: Array, Wy: Array, by: Array) -> Array:
     """Logits ``z = Wy a + by`` of every step: ``a (n_a, m, T_x)`` -> ``z (n_y, m, T_x)``."""
     xp, s = check(
         "output_forward",
@@ -33,7 +33,7 @@ def output_forward(a, Wy, by):
     return xp.permute_dims(xp.reshape(z, (s["T_x"], s["m"], s["n_y"])), (2, 1, 0))
 
 
-def output_backward(dz, a, Wy):
+def output_backward(dz: Array, a: Array, Wy: Array) -> Grads:
     """From ``dz = dJ/dz (n_y, m, T_x)``: ``{"dWy", "dby", "da"}``, shaped like ``Wy``,
     ``by (n_y, 1)`` and ``a``."""
     xp, s = check(
@@ -55,7 +55,9 @@ def output_backward(dz, a, Wy):
     }
 
 
-def softmax_cross_entropy(z, targets, lengths=None, reduction="mean"):
+def softmax_cross_entropy(
+    z: Array, targets: Array, lengths: Lengths = None, reduction: str = "mean"
+) -> tuple[Array, Array]:
     """Cross-entropy of the softmax of logits ``z (n_y, m, T_x)`` against integer ``targets
     (m, T_x)``, over the steps within ``lengths`` (all by default), summed or averaged over
     them (``reduction="sum"`` or ``"mean"``). Returns ``(loss, dz)``: a 0-D array and
@@ -67,8 +69,8 @@ def softmax_cross_entropy(z, targets, lengths=None, reduction="mean"):
     n_y, m, T = s["n_y"], s["m"], s["T_x"]
     _check_targets(fname, targets, xp, z, (m, T))
     targets = xp.astype(targets, xp.int64)  # class indices of any integer dtype, no overflow
-    lengths = check_lengths(fname, lengths, m, T, xp, z)
-    counted = None if lengths.full else xp.permute_dims(lengths.masks[:, :, 0], (1, 0))
+    spans = check_lengths(fname, lengths, m, T, xp, z)
+    counted = None if spans.full else xp.permute_dims(spans.masks[:, :, 0], (1, 0))
     classes = xp.reshape(xp.arange(n_y, dtype=xp.int64, device=device(z)), (n_y, 1, 1))
     safe = targets if counted is None else xp.where(counted, targets, 0)
     low, high = int(xp.min(safe)), int(xp.max(safe))
@@ -90,7 +92,7 @@ def softmax_cross_entropy(z, targets, lengths=None, reduction="mean"):
         dz = xp.where(counted, dz, 0.0)
     loss = xp.sum(losses)
     if reduction == "mean":
-        count = lengths.total
+        count = spans.total
         loss = loss / count
         dz /= count
     return loss, dz

@@ -21,6 +21,7 @@ on rows, one per example: ``z (m, 4 n_a) = zx + zh``, the input's and the state'
 """
 
 from . import _sequence
+from ._arrays import Array, Grads, Lengths, Params
 from ._cell import Cell, bias, bias_row, register, stack_gates, unstack_gates
 from .activations import _sigmoid_tanh, _tanh, _through_sigmoid, _through_tanh
 
@@ -82,7 +83,9 @@ CELL = register(
 )
 
 
-def lstm_cell_forward(xt, a_prev, c_prev, parameters):
+def lstm_cell_forward(
+    xt: Array, a_prev: Array, c_prev: Array, parameters: Params
+) -> tuple[Array, Array, Array, tuple]:
     """One LSTM step.
 
     ``xt (n_x, m)``, ``a_prev``, ``c_prev (n_a, m)`` -> ``a_next``, ``c_next (n_a, m)``,
@@ -94,7 +97,7 @@ def lstm_cell_forward(xt, a_prev, c_prev, parameters):
     return a, c, y, cache
 
 
-def lstm_cell_backward(da_next, dc_next, cache):
+def lstm_cell_backward(da_next: Array, dc_next: Array, cache: tuple) -> Grads:
     """Backward of one LSTM step, from ``da_next``, ``dc_next (n_a, m)``.
 
     Returns ``{"dxt", "da_prev", "dc_prev", "dWf", "dbf", "dWi", "dbi", "dWc", "dbc", "dWo",
@@ -104,7 +107,9 @@ def lstm_cell_backward(da_next, dc_next, cache):
     return _sequence.cell_backward(CELL, "lstm_cell_backward", d, cache)
 
 
-def lstm_forward(x, a0, parameters, c0=None, lengths=None):
+def lstm_forward(
+    x: Array, a0: Array, parameters: Params, c0: Array | None = None, lengths: Lengths = None
+) -> tuple[Array, Array, Array, tuple]:
     """LSTM over a whole sequence.
 
     ``x (n_x, m, T_x)``, ``a0 (n_a, m)`` and optional ``c0 (n_a, m)`` (zeros by default) ->
@@ -117,7 +122,7 @@ def lstm_forward(x, a0, parameters, c0=None, lengths=None):
     return a, y, c, caches
 
 
-def lstm_backward(da, caches):
+def lstm_backward(da: Array, caches: tuple) -> Grads:
     """Backward of :func:`lstm_forward`, from ``da (n_a, m, T_x)`` = dJ/da at every step.
 
     Returns ``{"dx", "da0", "dc0", "dWf", "dbf", "dWi", "dbi", "dWc", "dbc", "dWo", "dbo"}``,

@@ -15,10 +15,13 @@ unless ``xp`` says another (any array API namespace: ``array_api_compat.torch``,
 """
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
 import array_api_compat
 
 from . import layers, peephole
+from ._arrays import Array, Lengths
 from ._host import default_namespace, generator, to_numpy
 from .convert import from_torch, to_torch
 from .loss import softmax_cross_entropy
@@ -31,6 +34,7 @@ class _Module:
     place), ``to``, ``state_dict`` and ``load_state_dict``."""
 
     _weights: dict  # every array the computation takes, fixed zeros included
+    xp: Any  # the arrays' namespace
 
     @property
     def parameters(self):
@@ -39,7 +43,7 @@ class _Module:
     def _learned(self, key):
         return True
 
-    def to(self, xp=None, device=None, dtype=None):
+    def to(self, xp: Any = None, device: Any = None, dtype: Any = None) -> "_Module":
         """The module with its arrays in the namespace ``xp``, on ``device``, of ``dtype``
         (each as now when not given); returns the module."""
         first = next(iter(self._weights.values()))
@@ -78,18 +82,18 @@ class _Recurrent(_Module):
 
     def __init__(
         self,
-        input_size,
-        hidden_size,
-        num_layers=1,
-        bias=True,
-        batch_first=False,
-        bidirectional=False,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        bidirectional: bool = False,
         *,
-        xp=None,
-        dtype=None,
-        device=None,
-        seed=None,
-        **options,
+        xp: Any = None,
+        dtype: Any = None,
+        device: Any = None,
+        seed: Any = None,
+        **options: Any,
     ):
         name = type(self).__name__
         for arg, value in (("bias", bias), ("batch_first", batch_first)):
@@ -145,7 +149,9 @@ class _Recurrent(_Module):
         new.update({k[len("weight_") :]: self.xp.reshape(v, (-1, 1)) for k, v in peep.items()})
         return new
 
-    def __call__(self, x, state=None, lengths=None):
+    def __call__(
+        self, x: Array, state: Any = None, lengths: Lengths = None
+    ) -> tuple[Array, Any, dict]:
         """``out, state, cache`` from ``x (T, m, input_size)`` (``(m, T, input_size)`` with
         ``batch_first``) and the initial ``state`` (the LSTM's a pair ``(h0, c0)``; each
         ``(num_layers D, m, hidden_size)``; zeros by default), each example running its own
@@ -171,7 +177,7 @@ class _Recurrent(_Module):
         finals = tuple(xp.permute_dims(s, (0, 2, 1)) for s in _tuple(finals))
         return out, finals if self._paired else finals[0], cache
 
-    def backward(self, d_out, cache, d_state=None):
+    def backward(self, d_out: Array, cache: dict, d_state: Any = None) -> dict[str, Array]:
         """Gradients from ``d_out`` (the outputs', laid out as they are) and ``d_state`` (the
         final states', as ``state``; zeros by default): a dict with the gradient of every
         parameter under its key with a ``d`` in front (what :mod:`xrnn.optim` takes), of the
@@ -209,7 +215,7 @@ class _Recurrent(_Module):
             )
         return {k: self.xp.permute_dims(v, (0, 2, 1)) for k, v in zip(names, given, strict=True)}
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Array]:
         """The parameters under PyTorch's names (``weight_ih_l0``, ...; the peephole LSTM's
         diagonal weights as ``weight_pf_l0``, ...), arrays of the module's library."""
         peep = {k: v for k, v in self._weights.items() if k[:2] in _PEEPHOLES}
@@ -218,7 +224,7 @@ class _Recurrent(_Module):
         out.update({"weight_" + k: self.xp.reshape(v, (-1,)) for k, v in peep.items()})
         return {k: v for k, v in out.items() if self.bias or not k.startswith("bias")}
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         """The parameters from PyTorch's names (the ``state_dict()`` of an ``nn.RNN``,
         ``nn.LSTM``, ``nn.GRU`` of the same shape, or of this module), arrays of any library,
         kept in the module's."""
@@ -275,7 +281,15 @@ class Linear(_Module):
     ``weight (out, in)`` and ``bias (out,)`` drawn uniform in ``±1/sqrt(in)``."""
 
     def __init__(
-        self, in_features, out_features, bias=True, *, xp=None, dtype=None, device=None, seed=None
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        *,
+        xp: Any = None,
+        dtype: Any = None,
+        device: Any = None,
+        seed: Any = None,
     ):
         self.xp = xp or default_namespace()
         self.bias = bias
@@ -290,12 +304,12 @@ class Linear(_Module):
     def _learned(self, key):
         return self.bias or key != "bias"
 
-    def __call__(self, x):
+    def __call__(self, x: Array) -> tuple[Array, Array]:
         """``y, cache``: ``y (..., out)`` from ``x (..., in)``."""
         w = self._weights
         return x @ w["weight"].T + w["bias"], x
 
-    def backward(self, dy, cache):
+    def backward(self, dy: Array, cache: Array) -> dict[str, Array]:
         """Gradients from ``dy (..., out)``: ``dweight``, ``dbias`` (if learned) and ``dx``."""
         xp, x, w = self.xp, cache, self._weights["weight"]
         dy2 = xp.reshape(dy, (-1, dy.shape[-1]))
@@ -321,17 +335,19 @@ class CrossEntropy:
     ``targets (T, m)`` (``(m, T)``), averaged (``reduction="mean"``) or summed over the steps
     within ``lengths``; ``ce.backward(cache)`` is the logits' gradient."""
 
-    def __init__(self, reduction="mean", batch_first=False):
+    def __init__(self, reduction: str = "mean", batch_first: bool = False):
         self.reduction, self.batch_first = reduction, batch_first
 
-    def __call__(self, logits, targets, lengths=None):
+    def __call__(
+        self, logits: Array, targets: Array, lengths: Lengths = None
+    ) -> tuple[Array, tuple]:
         xp = array_api_compat.array_namespace(logits)
         z = xp.permute_dims(logits, (2, 0, 1) if self.batch_first else (2, 1, 0))
         t = targets if self.batch_first else xp.permute_dims(targets, (1, 0))
         loss, dz = softmax_cross_entropy(z, t, lengths=lengths, reduction=self.reduction)
         return loss, (xp, dz)
 
-    def backward(self, cache, d_loss=1.0):
+    def backward(self, cache: tuple, d_loss: float = 1.0) -> Array:
         """``d_loss`` times the gradient of the loss by the logits, laid out as they are."""
         xp, dz = cache
         return xp.permute_dims(dz, (1, 2, 0) if self.batch_first else (2, 1, 0)) * d_loss

@@ -10,7 +10,9 @@ that the same model trained the same way gives the same numbers.
 import math
 from collections.abc import Mapping
 from numbers import Integral, Real
+from typing import Any
 
+from ._arrays import Array
 from ._checks import check
 
 __all__ = ["SGD", "Adam", "AdamW", "clip_by_global_norm", "clip_by_value", "global_norm"]
@@ -19,14 +21,14 @@ __all__ = ["SGD", "Adam", "AdamW", "clip_by_global_norm", "clip_by_value", "glob
 class _Optimizer:
     slots: tuple[str, ...] = ()  # the names of the state it keeps for each parameter
 
-    def __init__(self, parameters, lr):
+    def __init__(self, parameters: dict[str, Array], lr: float):
         name = type(self).__name__
         _dict(name, "parameters", parameters)
         if not parameters:
             raise ValueError(f"{name}: parameters must hold at least one array; got an empty dict")
         self.parameters, self.lr, self.steps = parameters, _number(name, "lr", lr, "> 0"), 0
         self.xp = self._match(name, {})
-        self.state = {}  # slot name -> {key: array}
+        self.state: dict[str, dict[str, Array]] = {}  # slot name -> {key: array}
 
     def _slot(self, name, key):
         slot = self.state.setdefault(name, {})
@@ -52,11 +54,11 @@ class _Optimizer:
         named.update({n: (a, tuple(self.parameters[k].shape)) for n, (k, a) in arrays.items()})
         return check(fname, named)[0]
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         """The optimiser's state: ``{"steps": int, slot: {key: array}}``."""
         return {"steps": self.steps, **{k: dict(v) for k, v in self.state.items()}}
 
-    def load_state_dict(self, state):
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Take the state that :meth:`state_dict` gave, checked against this optimiser: its
         slots, a state of each parameter's shape for every parameter (none before the first
         step), nothing else."""
@@ -97,13 +99,19 @@ class _Optimizer:
 class SGD(_Optimizer):
     """``v = momentum v + (g + weight_decay p)``; ``p -= lr v`` (plain SGD without momentum)."""
 
-    def __init__(self, parameters, lr=0.1, momentum=0.0, weight_decay=0.0):
+    def __init__(
+        self,
+        parameters: dict[str, Array],
+        lr: float = 0.1,
+        momentum: float = 0.0,
+        weight_decay: float = 0.0,
+    ):
         super().__init__(parameters, lr)
         self.momentum = _number("SGD", "momentum", momentum, "in [0, 1)")
         self.weight_decay = _number("SGD", "weight_decay", weight_decay, ">= 0")
         self.slots = ("momentum",) if self.momentum else ()
 
-    def step(self, grads):
+    def step(self, grads: Mapping[str, Array]) -> None:
         grads = self._gradients(grads)
         self.steps += 1
         for k, g in grads.items():
@@ -124,7 +132,14 @@ class Adam(_Optimizer):
     decoupled = False
     slots = ("exp_avg", "exp_avg_sq")
 
-    def __init__(self, parameters, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+    def __init__(
+        self,
+        parameters: dict[str, Array],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ):
         super().__init__(parameters, lr)
         name = type(self).__name__
         if not isinstance(betas, tuple | list) or len(betas) != 2:
@@ -135,7 +150,7 @@ class Adam(_Optimizer):
         self.eps = _number(name, "eps", eps, "> 0")
         self.weight_decay = _number(name, "weight_decay", weight_decay, ">= 0")
 
-    def step(self, grads):
+    def step(self, grads: Mapping[str, Array]) -> None:
         grads = self._gradients(grads)
         self.steps += 1
         b1, b2 = self.betas
@@ -164,29 +179,38 @@ class AdamW(Adam):
 
     decoupled = True
 
-    def __init__(self, parameters, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+    def __init__(
+        self,
+        parameters: dict[str, Array],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+    ):
         super().__init__(parameters, lr, betas, eps, weight_decay)
 
 
-def clip_by_value(grads, max_value):
+def clip_by_value(grads: Mapping[str, Array], max_value: float) -> dict[str, Array]:
     """Every gradient clipped to ``[-max_value, max_value]`` (the course's ``clip``)."""
     max_value = _number("clip_by_value", "max_value", max_value, "> 0")
     xp, _ = check("clip_by_value", _arrays("clip_by_value", grads))
     return {k: xp.clip(g, -max_value, max_value) for k, g in grads.items()}
 
 
-def clip_by_global_norm(grads, max_norm):
+def clip_by_global_norm(
+    grads: Mapping[str, Array], max_norm: float
+) -> tuple[dict[str, Array], float]:
     """Gradients scaled by ``max_norm / (norm + 1e-6)`` when their global Euclidean norm is
     above ``max_norm`` (PyTorch's ``clip_grad_norm_``); returns ``(grads, norm)``."""
     max_norm = _number("clip_by_global_norm", "max_norm", max_norm, "> 0")
     norm = global_norm(grads, "clip_by_global_norm")
     scale = max_norm / (norm + 1e-6)
     if scale < 1:
-        grads = {k: g * scale for k, g in grads.items()}
-    return grads, norm
+        return {k: g * scale for k, g in grads.items()}, norm
+    return dict(grads), norm
 
 
-def global_norm(grads, fname="global_norm"):
+def global_norm(grads: Mapping[str, Array], fname: str = "global_norm") -> float:
     """The Euclidean norm of all the gradients together, a Python float (NaN or inf where a
     gradient holds one)."""
     xp, _ = check(fname, _arrays(fname, grads))

@@ -18,6 +18,7 @@ the peepholes ``pf, pi, po``.
 from dataclasses import replace
 
 from . import _sequence, layers
+from ._arrays import Array, Grads, Lengths, Params
 from ._cell import bias, bias_row, register, stack_gates, unstack_gates
 from .activations import _sigmoid, _tanh, _through_sigmoid, _through_tanh
 from .lstm import CELL as LSTM
@@ -94,7 +95,9 @@ CELL = register(
 )
 
 
-def peephole_forward(x, a0, parameters, c0=None, lengths=None):
+def peephole_forward(
+    x: Array, a0: Array, parameters: Params, c0: Array | None = None, lengths: Lengths = None
+) -> tuple[Array, Array, Array, tuple]:
     """As :func:`xrnn.lstm_forward`: ``a, y, c, caches``."""
     states0 = {"a0": a0, "c0": c0}
     fname = "peephole_forward"
@@ -102,14 +105,21 @@ def peephole_forward(x, a0, parameters, c0=None, lengths=None):
     return a, y, c, caches
 
 
-def peephole_backward(da, caches):
+def peephole_backward(da: Array, caches: tuple) -> Grads:
     """As :func:`xrnn.lstm_backward`, with the peepholes' gradients ``dpf, dpi, dpo``."""
     return _sequence.backward(CELL, "peephole_backward", da, caches)
 
 
 def peephole_layers(
-    x, parameters, *, num_layers=1, bidirectional=False, a0=None, c0=None, lengths=None
-):
+    x: Array,
+    parameters: Params,
+    *,
+    num_layers: int = 1,
+    bidirectional: bool = False,
+    a0: Array | None = None,
+    c0: Array | None = None,
+    lengths: Lengths = None,
+) -> tuple[Array, tuple[Array, Array], dict]:
     """As :func:`xrnn.lstm_layers`: ``a, (a_n, c_n), cache``."""
     states0 = {"a0": a0, "c0": c0}
     return layers.forward(
@@ -117,7 +127,14 @@ def peephole_layers(
     )
 
 
-def peephole_layers_backward(da, cache, da_n=None, dc_n=None, *, need_dx=True):
+def peephole_layers_backward(
+    da: Array,
+    cache: dict,
+    da_n: Array | None = None,
+    dc_n: Array | None = None,
+    *,
+    need_dx: bool = True,
+) -> Grads:
     """As :func:`xrnn.lstm_layers_backward`."""
     d = {"da_n": da_n, "dc_n": dc_n}
     return layers.backward(CELL, "peephole_layers_backward", da, cache, d, need_dx)

@@ -12,6 +12,7 @@ Shapes follow the course: ``x`` is ``(n_x, m, T_x)``, states are ``(n_a, m)``, o
 """
 
 from . import _sequence
+from ._arrays import Array, Grads, Lengths, Params
 from ._cell import Cell, bias, register
 from .activations import _tanh, _through_tanh
 
@@ -54,7 +55,7 @@ CELL = register(
 )
 
 
-def rnn_cell_forward(xt, a_prev, parameters):
+def rnn_cell_forward(xt: Array, a_prev: Array, parameters: Params) -> tuple[Array, Array, tuple]:
     """One RNN step.
 
     ``xt (n_x, m)``, ``a_prev (n_a, m)`` -> ``a_next (n_a, m)``, ``yt_pred (n_y, m)`` and
@@ -66,7 +67,7 @@ def rnn_cell_forward(xt, a_prev, parameters):
     return a, y, cache
 
 
-def rnn_cell_backward(da_next, cache):
+def rnn_cell_backward(da_next: Array, cache: tuple) -> Grads:
     """Backward of one RNN step, from ``da_next (n_a, m)`` = dJ/d(a_next).
 
     Returns ``{"dxt", "da_prev", "dWax", "dWaa", "dba"}``, shaped like ``xt``, ``a_prev``,
@@ -75,7 +76,9 @@ def rnn_cell_backward(da_next, cache):
     return _sequence.cell_backward(CELL, "rnn_cell_backward", {"da_next": da_next}, cache)
 
 
-def rnn_forward(x, a0, parameters, lengths=None):
+def rnn_forward(
+    x: Array, a0: Array, parameters: Params, lengths: Lengths = None
+) -> tuple[Array, Array, tuple]:
     """RNN over a whole sequence.
 
     ``x (n_x, m, T_x)``, ``a0 (n_a, m)`` -> ``a (n_a, m, T_x)``, ``y_pred (n_y, m, T_x)`` and
@@ -86,7 +89,7 @@ def rnn_forward(x, a0, parameters, lengths=None):
     return a, y, caches
 
 
-def rnn_backward(da, caches):
+def rnn_backward(da: Array, caches: tuple) -> Grads:
     """Backward of :func:`rnn_forward`, from ``da (n_a, m, T_x)`` = dJ/da at every step.
 
     Returns ``{"dx", "da0", "dWax", "dWaa", "dba"}``, shaped like ``x``, ``a0``, ``Wax``, ``Waa``,

@@ -15,9 +15,12 @@ loop with :class:`Diverged` before anything is updated with it or reported.
 
 import math
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 from . import optim
-from .charmodel import loss_and_grads
+from ._arrays import Array
+from .charmodel import Model, loss_and_grads
 
 __all__ = ["Diverged", "fit"]
 
@@ -34,27 +37,27 @@ class Diverged(ArithmeticError):
 
 
 def fit(
-    model,
-    params,
-    optimizer,
-    batches,
+    model: Model,
+    params: dict[str, Array],
+    optimizer: Any,
+    batches: Callable[[int], tuple[Array, Array, Array]],
     *,
-    steps,
-    start=0,
-    clip=None,
-    clip_value=None,
-    evaluate=None,
-    eval_every=None,
-    on_step=None,
-    on_eval=None,
-    stop=None,
-):
+    steps: int,
+    start: int = 0,
+    clip: float | None = None,
+    clip_value: float | None = None,
+    evaluate: Callable[[], float] | None = None,
+    eval_every: int | None = None,
+    on_step: Callable[[int, float], Any] | None = None,
+    on_eval: Callable[[int, float], Any] | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> int:
     """Train ``params`` (a :class:`xrnn.charmodel.Model`'s, updated in place by ``optimizer``)
     from step ``start`` to ``steps`` on ``batches(step)``, ``(x, targets, lengths)`` each, with
     each gradient clipped to ``±clip_value`` and their global norm to ``clip`` (either may be
-    None). After each step ``on_step(step, loss)``; every ``eval_every`` steps and after the
-    last, ``on_eval(step, evaluate())``. ``stop()``, asked before each step, ends the loop
-    early. Returns the step reached; raises :class:`Diverged`."""
+    None). After each step ``on_step(step, loss)``; every ``eval_every`` steps (if given) and
+    after the last, ``on_eval(step, evaluate())``. ``stop()``, asked before each step, ends
+    the loop early. Returns the step reached; raises :class:`Diverged`."""
     step = start
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", _FLOATING_POINT_WARNINGS, RuntimeWarning)
@@ -72,7 +75,7 @@ def fit(
             step += 1
             if on_step is not None:
                 on_step(step, loss)
-            if evaluate is not None and (step % eval_every == 0 or step == steps):
+            if evaluate is not None and ((eval_every and step % eval_every == 0) or step == steps):
                 held_out = evaluate()
                 if not math.isfinite(held_out):
                     raise Diverged(step, f"held-out loss {held_out}")

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 import xrnn
-from xrnn import _engine, _kernels, _threads
+from xrnn import _engine, _kernels
+from xrnn._kernels import _threads
 
 numba = pytest.importorskip("numba")
 _math = pytest.importorskip("xrnn._kernels._math")

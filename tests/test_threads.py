@@ -1,5 +1,5 @@
-"""xrnn's thread policy (xrnn/_threads.py): blocks of rows on threads of their own, products
-split by rows, and the policy that turns them on under load and restores BLAS's setting.
+"""xrnn's thread policy (xrnn/_kernels/_threads.py): blocks of rows on threads of their own,
+products split by rows, and the policy that turns them on under load and restores BLAS's setting.
 
 NumPy only: the policy applies to nothing else, so these tests take no ``backend``."""
 
@@ -8,7 +8,7 @@ import threading
 import numpy as np
 import pytest
 
-from xrnn import _threads
+from xrnn._kernels import _threads
 
 
 @pytest.fixture

@@ -65,10 +65,11 @@ import math
 
 from array_api_compat import device
 
-from . import _kernels, _threads
+from . import _kernels
 from ._arrays import put, time_major
+from ._kernels import _threads
+from ._kernels._threads import matmul
 from ._lengths import Lengths
-from ._threads import matmul
 from .activations import _softmax
 
 __all__ = ["CACHE_BYTES", "Tape", "backward", "chunks", "forward", "outputs", "replay", "scan"]

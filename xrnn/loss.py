@@ -16,7 +16,7 @@ from array_api_compat import device
 
 from ._arrays import Array, Grads, Lengths, time_major
 from ._checks import check, check_lengths
-from ._threads import matmul, policy
+from ._kernels._threads import matmul, policy
 
 __all__ = ["output_backward", "output_forward", "softmax_cross_entropy"]
 

@@ -14,8 +14,8 @@ what the step saves written into the engine's buffers ``S``, ``Z``, ``V``
 reaching ``a`` after step ``t`` is ``P + D[0] + dA[t]`` (``D[0]`` the part that does not come
 through ``Wh``), that reaching ``c`` is ``D[1]``. A call works on the rows ``lo`` to ``hi`` of
 ``rows = (lo, hi, k)`` only, so that blocks of rows run on threads of their own
-(:func:`xrnn._threads.parallel`): rows never meet within a time loop. Rows from ``k`` on, or
-where ``mask[t]`` is false, do not run: zero states forward; backward, zero gradients and
+(:func:`xrnn._kernels._threads.parallel`): rows never meet within a time loop. Rows from ``k``
+on, or where ``mask[t]`` is false, do not run: zero states forward; backward, zero gradients and
 theirs passed on (``D[0] += P``, ``P = 0``). ``Q (m, G)`` is scratch.
 
 Kernels compile on first use and are cached on disk (numba's ``cache=True``).
@@ -26,7 +26,7 @@ import os
 
 import numpy as np
 
-from .. import _threads
+from . import _threads
 
 __all__ = ["backward", "forward", "steps", "time_major"]
 

@@ -18,7 +18,7 @@ from numba.extending import intrinsic, overload
 
 # fastmath without "reassoc" (which would reorder the polynomial, up to 210 ulps) and without
 # "nnan"/"ninf" (NaN stays NaN); error_model="numpy": no division check to block vectors;
-# nogil: blocks of rows run on threads of their own (xrnn._threads.parallel).
+# nogil: blocks of rows run on threads of their own (xrnn._kernels._threads.parallel).
 OPTIONS: dict[str, Any] = {
     "fastmath": {"nsz", "arcp", "contract"},
     "error_model": "numpy",

@@ -1,6 +1,6 @@
-"""xrnn's thread policy around its own work on NumPy arrays: on a machine whose cores other
-processes are using, threads of its own that never wait for each other in a time loop and
-never spin, in place of BLAS's.
+"""xrnn's thread policy around its own work on NumPy arrays (the NumPy path's, beside its
+kernels): on a machine whose cores other processes are using, threads of its own that never
+wait for each other in a time loop and never spin, in place of BLAS's.
 
 OpenBLAS splits each product between its threads and waits for the slowest; its idle threads
 spin for a while after each product. A time loop is a product and a compiled step after

@@ -4,7 +4,8 @@ standard does not have.
 - Random numbers: a seeded ``numpy.random.Generator`` draws initial weights, shuffles batches
   and samples characters, so that a seed gives the same run on every backend.
 - Files: the ``.npz`` format of checkpoints.
-- Transfers to the host: an array's values as Python numbers, in one copy.
+- Transfers to the host: an array's values as Python numbers, in one copy; NumPy arrays as
+  torch tensors for PyTorch's ``load_state_dict``.
 
 What comes from here reaches the compute code only through ``xp.asarray`` in the caller's
 namespace, dtype and device; the compute code never sees NumPy.
@@ -27,6 +28,7 @@ __all__ = [
     "read_npz",
     "to_list",
     "to_numpy",
+    "to_torch_tensors",
     "write_npz",
 ]
 
@@ -65,6 +67,16 @@ def to_numpy(a):
         return np.from_dlpack(a)  # the CPU arrays of any library
     except (BufferError, TypeError, ValueError, RuntimeError):
         return np.asarray(array_api_compat.to_device(a, "cpu"))  # CuPy, torch on a GPU
+
+
+def to_torch_tensors(arrays):
+    """The NumPy ``arrays`` (a dict) as torch tensors sharing their memory; as they are where
+    torch is not installed."""
+    try:
+        import torch
+    except ImportError:
+        return arrays
+    return {k: torch.from_numpy(v) for k, v in arrays.items()}
 
 
 def to_list(a):

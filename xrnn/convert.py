@@ -34,6 +34,7 @@ from array_api_compat import is_numpy_namespace
 
 from ._arrays import Array, Params
 from ._checks import check
+from ._host import to_torch_tensors
 from .layers import suffix
 
 __all__ = ["from_keras", "from_torch", "to_keras", "to_torch"]
@@ -233,13 +234,7 @@ def to_torch(parameters: Params, cell: str, *, tensors: bool = True) -> dict[str
             b_hh.append(sign * recurrent[:, 0])
         for kind, parts in zip(_KINDS, (w_ih, w_hh, b_ih, b_hh), strict=True):
             out[kind + s] = xp.concat(parts)
-    if tensors and is_numpy_namespace(xp):
-        try:
-            import torch
-        except ImportError:
-            return out
-        out = {k: torch.from_numpy(v) for k, v in out.items()}
-    return out
+    return to_torch_tensors(out) if tensors and is_numpy_namespace(xp) else out
 
 
 def _layers(fname, name, found):

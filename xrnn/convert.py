@@ -153,12 +153,7 @@ def to_torch(parameters: Params, cell: str, *, tensors: bool = True) -> dict[str
     ``tensors=False``, or torch not installed, keeps them NumPy. Other libraries' arrays (torch
     tensors, ...) keep their library."""
     fname = "to_torch"
-    _check_cell(fname, cell)
-    if not isinstance(parameters, Mapping):
-        raise TypeError(
-            f"{fname}: parameters must be a dict of xrnn layer parameters; "
-            f"got {type(parameters).__name__}"
-        )
+    _check_cell(fname, cell, parameters)
     gates = _ORDER[cell]
     weights = ["Wax", "Waa", "ba"] if cell == "rnn" else [f"{p}{g}" for p in "Wb" for g in gates]
     weights += ["bca"] if cell == "gru" else []
@@ -262,9 +257,15 @@ def _times(c, symbol):
     return symbol if c == 1 else f"{c}*{symbol}"
 
 
-def _check_cell(fname, cell):
+def _check_cell(fname, cell, parameters=None):
+    """``cell`` is one PyTorch and Keras have; ``parameters``, where given, a dict."""
     if cell not in _ORDER:
         raise ValueError(f"{fname}: cell must be 'rnn', 'lstm' or 'gru'; got {cell!r}")
+    if parameters is not None and not isinstance(parameters, Mapping):
+        raise TypeError(
+            f"{fname}: parameters must be a dict of xrnn layer parameters; "
+            f"got {type(parameters).__name__}"
+        )
 
 
 def from_keras(
@@ -338,22 +339,16 @@ def to_keras(
     bias; without it, ``reset_after=False``'s. Recurrent biases of an RNN or LSTM are added to
     the bias (Keras has one)."""
     fname = "to_keras"
-    _check_cell(fname, cell)
-    if not isinstance(parameters, Mapping):
-        raise TypeError(
-            f"{fname}: parameters must be a dict of xrnn layer parameters; "
-            f"got {type(parameters).__name__}"
-        )
+    _check_cell(fname, cell, parameters)
     s = suffix(layer, reverse)
     own = {k[: -len(s)] + "_l0": v for k, v in parameters.items() if k.endswith(s)}
     if not own:
         raise ValueError(f"{fname}: parameters has no keys of layer {layer} ({s})")
     two = cell == "gru" and "bca_l0" in own
     if cell == "gru" and not two:  # the course's form: Keras's reset_after=False
-        own["bca_l0"] = own.get("bc_l0")  # a stand-in, so that to_torch checks the rest
-        if own["bca_l0"] is None:
+        if "bc_l0" not in own:
             raise ValueError(f"{fname}: parameters has no bc{s}")
-        own["bca_l0"] = own["bca_l0"] * 0
+        own["bca_l0"] = own["bc_l0"] * 0  # a zero stand-in, so that to_torch checks the rest
     state = to_torch(own, cell, tensors=False)
     xp, _ = check(fname, {"weights": (state["weight_hh_l0"], None)})
     G, n = len(_ORDER[cell]), state["weight_hh_l0"].shape[1]

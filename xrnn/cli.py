@@ -182,165 +182,193 @@ def _train(args, out, path, rundir):
         vocab = check_saved(path, *saved)
     elif path.exists() and not args.force:
         raise Error(f"{path} exists: pass --resume to continue that run, or --force to start over")
-    cfg = _run_config(args, saved[2]["config"] if saved else None)
-    xp, device = _backend(args.backend, args.device)
-    dtype = getattr(xp, cfg["dtype"])
-
-    text = data.read_corpus(args.corpus)
-    corpus = {
-        "name": args.corpus or "names (default)",
-        "sha256": hashlib.sha256(text.encode()).hexdigest(),
-    }
-    if saved and saved[2]["corpus"]["sha256"] != corpus["sha256"]:
-        raise Error(
-            f"mismatched checkpoint: {path} was trained on {saved[2]['corpus']['name']}, "
-            f"not on this corpus"
-        )
-    vocab = vocab or data.Vocab(text)
-    pieces = data.examples(text, cfg["seq_len"])
-    ids = [vocab.encode(p) for p in pieces]
-    order = permutation([cfg["seed"], 0], len(ids))
-    n_val = max(1, round(cfg["val_fraction"] * len(ids)))
-    train_ids = [ids[i] for i in order[n_val:]]
-    val_ids = [ids[i] for i in order[:n_val]]
-    if len(train_ids) < cfg["batch"]:
-        raise Error(
-            f"the corpus gives {len(train_ids)} training examples, fewer than one "
-            f"batch of {cfg['batch']}; use a smaller --batch or a larger corpus"
-        )
-    bigram = data.bigram_loss(train_ids, val_ids, len(vocab))
-
-    model = Model(cfg["cell"], cfg["layers"], cfg["hidden"], len(vocab))
-    if saved:
-        params = {k: xp.asarray(v, dtype=dtype, device=device) for k, v in saved[0].items()}
-    else:
-        params = model.init(seed=cfg["seed"], xp=xp, dtype=dtype, device=device)
-    opt = _optimizer(cfg, params)
-    history = {"train": [], "val": []}
-    step = 0
-    saved_at = None  # the step of the last checkpoint this run saved or resumed
-    if saved:
-        try:
-            opt.load_state_dict(_to(saved[1], xp, dtype, device))
-        except (TypeError, ValueError) as e:
-            raise Error(f"checkpoint {path} does not fit its own config: {e}") from None
-        history, step = saved[2]["history"], saved[2]["step"]
-        saved_at = step
-        if args.steps <= step:
-            raise Error(f"{path} is at step {step} already; ask for more --steps")
-    values = sum(math.prod(v.shape) for v in params.values()) * (1 + len(opt.slots))
-    rundir.probe(values * xp.finfo(dtype).bits // 8 + 2**16)  # a checkpoint's bytes, and meta
-
-    def state():
-        return {
-            "config": cfg,
-            "vocab": vocab.chars,
-            "step": step,
-            "history": history,
-            "bigram": bigram,
-            "corpus": corpus,
-            "model": model.dict(),
-        }
-
-    def save(target):
-        nonlocal saved_at
-        try:
-            checkpoint.save(target, params, opt.state_dict(), state())
-        except OSError as e:
-            raise Error(
-                f"step {step}: could not save {target} ({e.strerror or e}); the last checkpoint "
-                f"there is unchanged"
-            ) from None
-        if target == path:
-            saved_at = step
-
-    def val_batches():
-        return data.batches(val_ids, 256, range(len(val_ids)), len(vocab), xp, dtype, device)
-
+    cfg = _run_config(args, saved.config if saved else None)
+    corpus = _Corpus(args.corpus, cfg, saved, vocab, path)
+    run = _Run(args, cfg, corpus, saved, out, path)
+    rundir.probe(run.checkpoint_bytes())
     print(
         f"xrnn {__version__}: {cfg['cell']} {cfg['layers']}x{cfg['hidden']} on "
-        f"{corpus['name']} ({len(train_ids)} training and {len(val_ids)} held-out examples, "
-        f"{len(vocab)} characters), {args.backend} {cfg['dtype']}; bigram model's held-out "
-        f"loss {bigram:.3f} nats/char",
+        f"{corpus.name} ({len(corpus.train)} training and {len(corpus.val)} held-out examples, "
+        f"{len(corpus.vocab)} characters), {args.backend} {cfg['dtype']}; bigram model's "
+        f"held-out loss {corpus.bigram:.3f} nats/char",
         flush=True,
     )
     if saved:
-        print(f"resuming {path} at step {step}", flush=True)
-    stop = _StopOnInterrupt()
-    per_epoch = math.ceil(len(train_ids) / cfg["batch"])
-    chars, started, rows = 0, time.perf_counter(), []
-    best = min(((v, s) for s, v in history["val"]), default=None)  # (loss, step)
-
-    def batch(step):  # an epoch's shuffle, from the seed: the same on resuming
-        epoch, k = divmod(step, per_epoch)
-        shuffled = permutation([cfg["seed"], 1, epoch], len(train_ids))
-        rows[:] = shuffled[k * cfg["batch"] : (k + 1) * cfg["batch"]]
-        return next(data.batches(train_ids, cfg["batch"], rows, len(vocab), xp, dtype, device))
-
-    def on_step(reached, loss):
-        nonlocal step, chars
-        step = reached
-        history["train"].append(loss)
-        chars += sum(len(train_ids[i]) + 1 for i in rows)
-        bar.update(1, loss, chars / (time.perf_counter() - started))
-        if step % args.sample_every == 0 and step != args.steps:
-            names = generate(
-                model, params, vocab, n=5, temperature=0.8, seed=[cfg["seed"], 2, step]
-            )
-            bar.write(f"step {step}: samples: {', '.join(names)}")
-
-    def on_eval(_, val):
-        nonlocal best
-        history["val"].append([step, val])
-        save(path)
-        if best is None or val < best[0]:
-            best = (val, step)
-            save(out / "best.npz")
-            note = "the best so far, saved as best.npz"
-        else:
-            note = f"not below step {best[1]}'s {best[0]:.3f}"
-        bar.write(f"step {step}: held-out loss {val:.3f} (bigram {bigram:.3f}), {note}")
-
-    with stop, _progress(args.steps, step) as bar:
+        print(f"resuming {path} at step {run.step}", flush=True)
+    with _StopOnInterrupt() as stop, _progress(args.steps, run.step) as run.bar:
         try:
             fit(
-                model,
-                params,
-                opt,
-                batch,
+                run.model,
+                run.params,
+                run.opt,
+                run.batch,
                 steps=args.steps,
-                start=step,
+                start=run.step,
                 clip=cfg["clip"],
                 clip_value=cfg["clip_value"],
-                evaluate=lambda: evaluate(model, params, val_batches()),
+                evaluate=run.evaluate,
                 eval_every=args.eval_every,
-                on_step=on_step,
-                on_eval=on_eval,
+                on_step=run.on_step,
+                on_eval=run.on_eval,
                 stop=lambda: stop.requested,
             )
         except Diverged as e:
-            raise Error(f"{e}; {_kept(path, saved_at)}") from None
-        bar.close()
+            raise Error(f"{e}; {_kept(path, run.saved_at)}") from None
+        run.bar.close()
         if stop.requested:
-            save(path)
-            _plot(out, history, bigram, args.no_plot)
+            run.save(path)
+            _plot(out, run.history, corpus.bigram, args.no_plot)
             print(
-                f"{stop.requested} at step {step}: saved {path}; continue with: xrnn train "
+                f"{stop.requested} at step {run.step}: saved {path}; continue with: xrnn train "
                 f"--out {args.out} --resume --steps {args.steps}"
             )
             return 130
-    val = history["val"][-1][1]
-    plotted = _plot(out, history, bigram, args.no_plot)
-    print(
-        f"held-out loss {val:.3f} nats/char, bigram model {bigram:.3f}: "
-        f"{100 * (1 - val / bigram):.1f}% below"
-    )
-    if best[1] != step:
-        print(f"the held-out loss stopped improving at step {best[1]} ({best[0]:.3f}): best.npz")
-    names = generate(model, params, vocab, n=10, temperature=0.8, seed=[cfg["seed"], 3])
-    print(f"samples: {', '.join(names)}")
-    print(f"saved {path}, {out / 'best.npz'}" + (f" and {out / 'loss.png'}" if plotted else ""))
+    run.report(_plot(out, run.history, corpus.bigram, args.no_plot))
     return 0
+
+
+class _Corpus:
+    """A run's text, split into training and held-out examples by the seed, with its
+    vocabulary (a resumed run's own) and the bigram model's held-out loss."""
+
+    def __init__(self, name, cfg, saved, vocab, path):
+        text = data.read_corpus(name)
+        self.name = name or "names (default)"
+        self.sha256 = hashlib.sha256(text.encode()).hexdigest()
+        if saved and saved.meta["corpus"]["sha256"] != self.sha256:
+            raise Error(
+                f"mismatched checkpoint: {path} was trained on {saved.meta['corpus']['name']}, "
+                f"not on this corpus"
+            )
+        self.vocab = vocab or data.Vocab(text)
+        ids = [self.vocab.encode(p) for p in data.examples(text, cfg["seq_len"])]
+        order = permutation([cfg["seed"], 0], len(ids))
+        n_val = max(1, round(cfg["val_fraction"] * len(ids)))
+        self.train = [ids[i] for i in order[n_val:]]
+        self.val = [ids[i] for i in order[:n_val]]
+        if len(self.train) < cfg["batch"]:
+            raise Error(
+                f"the corpus gives {len(self.train)} training examples, fewer than one "
+                f"batch of {cfg['batch']}; use a smaller --batch or a larger corpus"
+            )
+        self.bigram = data.bigram_loss(self.train, self.val, len(self.vocab))
+
+
+class _Run:
+    """A training run's model, parameters, optimiser and history, new or resumed, and what
+    :func:`xrnn.training.fit` calls back: the batch of a step, a step done, an evaluation."""
+
+    def __init__(self, args, cfg, corpus, saved, out, path):
+        self.args, self.cfg, self.corpus, self.out, self.path = args, cfg, corpus, out, path
+        self.xp, self.device = _backend(args.backend, args.device)
+        self.dtype = getattr(self.xp, cfg["dtype"])
+        self.model = Model(cfg["cell"], cfg["layers"], cfg["hidden"], len(corpus.vocab))
+        self.history, self.step = {"train": [], "val": []}, 0
+        self.saved_at = None  # the step of the last checkpoint this run saved or resumed
+        if saved:
+            self.params = self._to(saved.params)
+        else:
+            self.params = self.model.init(
+                seed=cfg["seed"], xp=self.xp, dtype=self.dtype, device=self.device
+            )
+        self.opt = _optimizer(cfg, self.params)
+        if saved:
+            state = {
+                k: v if k == "steps" else self._to(v) for k, v in saved.optimizer_state.items()
+            }
+            try:
+                self.opt.load_state_dict(state)
+            except (TypeError, ValueError) as e:
+                raise Error(f"checkpoint {path} does not fit its own config: {e}") from None
+            self.history, self.step = saved.history, saved.step
+            self.saved_at = self.step
+            if args.steps <= self.step:
+                raise Error(f"{path} is at step {self.step} already; ask for more --steps")
+        self.best = min(((v, s) for s, v in self.history["val"]), default=None)  # (loss, step)
+        self.per_epoch = math.ceil(len(corpus.train) / cfg["batch"])
+        self.chars, self.started, self.rows = 0, time.perf_counter(), []
+
+    def _to(self, arrays):
+        return {
+            k: self.xp.asarray(v, dtype=self.dtype, device=self.device) for k, v in arrays.items()
+        }
+
+    def checkpoint_bytes(self):
+        values = sum(math.prod(v.shape) for v in self.params.values()) * (1 + len(self.opt.slots))
+        return values * self.xp.finfo(self.dtype).bits // 8 + 2**16  # and the metadata
+
+    def save(self, target):
+        meta = {
+            "config": self.cfg,
+            "vocab": self.corpus.vocab.chars,
+            "step": self.step,
+            "history": self.history,
+            "bigram": self.corpus.bigram,
+            "corpus": {"name": self.corpus.name, "sha256": self.corpus.sha256},
+            "model": self.model.dict(),
+        }
+        try:
+            checkpoint.save(target, self.params, self.opt.state_dict(), meta)
+        except OSError as e:
+            raise Error(
+                f"step {self.step}: could not save {target} ({e.strerror or e}); the last "
+                f"checkpoint there is unchanged"
+            ) from None
+        if target == self.path:
+            self.saved_at = self.step
+
+    def batch(self, step):  # an epoch's shuffle, from the seed: the same on resuming
+        epoch, k = divmod(step, self.per_epoch)
+        b, train = self.cfg["batch"], self.corpus.train
+        self.rows[:] = permutation([self.cfg["seed"], 1, epoch], len(train))[k * b : (k + 1) * b]
+        vocab = len(self.corpus.vocab)
+        return next(data.batches(train, b, self.rows, vocab, self.xp, self.dtype, self.device))
+
+    def evaluate(self):
+        val, vocab = self.corpus.val, len(self.corpus.vocab)
+        batches = data.batches(val, 256, range(len(val)), vocab, self.xp, self.dtype, self.device)
+        return evaluate(self.model, self.params, batches)
+
+    def on_step(self, step, loss):
+        self.step = step
+        self.history["train"].append(loss)
+        self.chars += sum(len(self.corpus.train[i]) + 1 for i in self.rows)
+        self.bar.update(1, loss, self.chars / (time.perf_counter() - self.started))
+        if step % self.args.sample_every == 0 and step != self.args.steps:
+            names = ", ".join(self.samples(5, [self.cfg["seed"], 2, step]))
+            self.bar.write(f"step {step}: samples: {names}")
+
+    def on_eval(self, step, val):
+        self.history["val"].append([step, val])
+        self.save(self.path)
+        if self.best is None or val < self.best[0]:
+            self.best = (val, step)
+            self.save(self.out / "best.npz")
+            note = "the best so far, saved as best.npz"
+        else:
+            note = f"not below step {self.best[1]}'s {self.best[0]:.3f}"
+        self.bar.write(
+            f"step {step}: held-out loss {val:.3f} (bigram {self.corpus.bigram:.3f}), {note}"
+        )
+
+    def samples(self, n, seed):
+        return generate(self.model, self.params, self.corpus.vocab, n=n, temperature=0.8, seed=seed)
+
+    def report(self, plotted):
+        """The end of a finished run: the held-out loss, when it stopped improving, samples."""
+        val, bigram = self.history["val"][-1][1], self.corpus.bigram
+        print(
+            f"held-out loss {val:.3f} nats/char, bigram model {bigram:.3f}: "
+            f"{100 * (1 - val / bigram):.1f}% below"
+        )
+        best, step = self.best, self.step
+        if best[1] != step:
+            print(
+                f"the held-out loss stopped improving at step {best[1]} ({best[0]:.3f}): best.npz"
+            )
+        print(f"samples: {', '.join(self.samples(10, [self.cfg['seed'], 3]))}")
+        plot = f" and {self.out / 'loss.png'}" if plotted else ""
+        print(f"saved {self.path}, {self.out / 'best.npz'}{plot}")
 
 
 def sample(args):
@@ -437,15 +465,6 @@ def _optimizer(cfg, params):
             params, lr=cfg["lr"], momentum=cfg["momentum"], weight_decay=cfg["weight_decay"]
         )
     return kind(params, lr=cfg["lr"], weight_decay=cfg["weight_decay"])
-
-
-def _to(state, xp, dtype, device):
-    return {
-        k: v
-        if k == "steps"
-        else {n: xp.asarray(a, dtype=dtype, device=device) for n, a in v.items()}
-        for k, v in state.items()
-    }
 
 
 _SIGNALS = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}

@@ -162,6 +162,7 @@ def test_fused_in_row_blocks_on_threads_is_the_reference(monkeypatch, compiled, 
     outputs and gradients."""
     monkeypatch.setattr(_threads, "MIN_ROWS", 1)
     monkeypatch.setattr(_threads, "MIN_WORK", 1)
+    monkeypatch.setattr(_threads, "MIN_BLOCK", 1)
     token = _threads._WORKERS.set(3)  # what the policy sets under load, 3 blocks
     try:
         p, d, lengths = _problem(cell, (3, 4, 7, 6), order, np.float64, seed=3)

@@ -16,6 +16,7 @@ def workers(monkeypatch):
     """Three workers, as the policy allows under load, and blocks of any size."""
     monkeypatch.setattr(_threads, "MIN_ROWS", 1)
     monkeypatch.setattr(_threads, "MIN_WORK", 1)
+    monkeypatch.setattr(_threads, "MIN_BLOCK", 1)
     token = _threads._WORKERS.set(3)
     yield 3
     _threads._WORKERS.reset(token)
@@ -52,6 +53,15 @@ def test_parallel_stays_on_one_thread_below_the_least_work(workers, monkeypatch)
     assert len(_blocks(10, cost=20)) == 2  # 200: two blocks of at least 100
     monkeypatch.setattr(_threads, "MIN_ROWS", 4)
     assert len(_blocks(10, cost=1000)) == 2  # no block under 4 rows
+
+
+def test_parallel_stays_on_one_thread_below_the_least_work_in_all(workers, monkeypatch):
+    """A block must outweigh the wait for a core: a product's whole work, or a time loop's."""
+    monkeypatch.setattr(_threads, "MIN_BLOCK", 100)
+    assert len(_blocks(10, cost=10)) == 1  # a product of 100 in all
+    assert len(_blocks(10, cost=20)) == 2
+    assert len(_blocks(10, cost=2, running=[10] * 6)) == 1  # 6 steps of 20
+    assert len(_blocks(10, cost=2, running=[10] * 10)) == 2  # 10 steps of 20
 
 
 def test_parallel_raises_a_blocks_error_on_the_calling_thread(workers):

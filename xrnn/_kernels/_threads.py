@@ -16,8 +16,11 @@ another until its block is done, and none spins, so each keeps its fair share of
 blocks with enough work between two returns to Python get a thread (:data:`MIN_WORK`): every
 return takes the GIL, and a thread preempted while it holds the GIL stops the others (blocks
 of a training step at the default size, 2 million multiply-adds, ran 3.7x slower under load
-than idle; a medium LSTM's, 8 million, under 2x). An idle machine keeps the user's setting;
-the user's settings are restored after each pass.
+than idle; a medium LSTM's, 8 million, under 2x). And only blocks with enough work in all
+(:data:`MIN_BLOCK`): a thread started on a machine whose cores are busy waits milliseconds,
+a time slice of the scheduler's, before it runs (the default training step with its products
+split in two ran 1.7x slower under load than with none split). An idle machine keeps the
+user's setting; the user's settings are restored after each pass.
 ``XRNN_THREADS=user`` turns the policy off.
 """
 
@@ -30,6 +33,7 @@ __all__ = ["MIN_ROWS", "MIN_WORK", "matmul", "parallel", "policy"]
 
 MIN_ROWS = 16  # the fewest rows worth a thread of their own
 MIN_WORK = 4_000_000  # the fewest multiply-adds between two returns to Python worth a thread
+MIN_BLOCK = 100_000_000  # the fewest multiply-adds in all worth a thread (~10 ms on a core)
 _BLAS: list = []  # the controller, once made
 _WORKERS = contextvars.ContextVar("xrnn_workers", default=1)
 
@@ -58,11 +62,13 @@ def policy(x):
 def parallel(f, m, cost, running=None):
     """``f(lo, hi)`` for blocks of the rows ``0`` to ``m`` that together cover them, each block
     on a thread of its own (the first on this one), as many as the :func:`policy` allows, of at
-    least :data:`MIN_ROWS` rows and :data:`MIN_WORK` multiply-adds each (``cost`` a row's
-    between two returns to Python, which take the GIL); ``f(0, m)`` alone otherwise. With
-    ``running``, the count of rows each step runs (the first ones), blocks get equal shares of
-    the steps' rows."""
-    n = min(_WORKERS.get(), m // MIN_ROWS, m * cost // MIN_WORK)
+    least :data:`MIN_ROWS` rows, :data:`MIN_WORK` multiply-adds between two returns to Python
+    (which take the GIL; ``cost``, a row's) and :data:`MIN_BLOCK` in all; ``f(0, m)`` alone
+    otherwise. ``running``: the count of rows each step of a time loop runs (the first ones),
+    ``f`` a block's whole loop; blocks get equal shares of the steps' rows. Without it, ``f``
+    returns to Python once."""
+    total = cost * (m if running is None else sum(running))
+    n = min(_WORKERS.get(), m // MIN_ROWS, m * cost // MIN_WORK, total // MIN_BLOCK)
     if n <= 1:
         f(0, m)
         return

@@ -1,6 +1,6 @@
 """The test matrix: ``nox`` runs every session; the CuPy one skips without a CUDA device.
 
-nox                    # tests-numpy, tests-strict, tests-torch, tests-cupy, lint, docs
+nox                    # tests-numpy, tests-strict, tests-torch, tests-jax, tests-cupy, lint, docs
 nox -s tests-torch     # one backend
 nox -s tests-numpy -- -k lstm   # arguments after -- go to pytest
 """
@@ -16,6 +16,7 @@ nox.options.sessions = [
     "tests-numpy",
     "tests-strict",
     "tests-torch",
+    "tests-jax",
     "tests-cupy",
     "lint",
     "docs",
@@ -26,6 +27,7 @@ BACKENDS = {
     "numpy": ["numpy"],
     "strict": ["array_api_strict", "array_api_strict:device1"],
     "torch": ["torch"],
+    "jax": ["jax"],
     "cupy": ["cupy"],
 }
 # A CPU build of torch. On these machines `torch==2.13.0` is one (a local file); elsewhere set
@@ -54,7 +56,7 @@ def run_tests(session, backend):
             session.skip("no CUDA device: nvidia-smi is missing or lists no GPU")
         extras += ",cuda13" if cuda >= 13 else ",cuda12"
     session.install(f".[{extras}]")
-    if backend == "numpy":  # JAX's arrays refuse in-place writes: tests/test_immutable.py
+    if backend in ("numpy", "jax"):  # CPU jaxlib; numpy: tests/test_immutable.py
         session.install("jax")
     if backend == "torch":  # and Keras 3, on its torch backend: tests/test_keras.py
         session.install(*TORCH.split(), "keras")
@@ -79,6 +81,12 @@ def tests_strict(session):
 def tests_torch(session):
     """PyTorch CPU tensors through array-api-compat."""
     run_tests(session, "torch")
+
+
+@nox.session(name="tests-jax")
+def tests_jax(session):
+    """JAX's arrays on the CPU, float64 enabled: immutable, so every write is functional."""
+    run_tests(session, "jax")
 
 
 @nox.session(name="tests-cupy")

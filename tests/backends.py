@@ -13,7 +13,7 @@ import array_api_compat
 import numpy as np
 import pytest
 
-ALL = ("numpy", "array_api_strict", "array_api_strict:device1", "torch", "cupy")
+ALL = ("numpy", "array_api_strict", "array_api_strict:device1", "torch", "jax", "cupy")
 
 
 @dataclass
@@ -70,6 +70,12 @@ class Backend:
             np.testing.assert_allclose(
                 self.to_numpy(got), expected, rtol=rtol, atol=atol, err_msg=path
             )
+
+
+def replaced(params, inputs, prefix=""):
+    """``params`` with the arrays of ``inputs`` (a functional gradcheck's, named ``prefix`` and
+    the parameter's key) in place of theirs."""
+    return {k: inputs.get(prefix + k, v) for k, v in params.items()}
 
 
 def load(name):

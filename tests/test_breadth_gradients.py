@@ -4,6 +4,7 @@ the loss, with the edges m=1, T=1, n_a=1 among the shapes."""
 
 import numpy as np
 import pytest
+from backends import replaced
 
 import xrnn
 
@@ -44,11 +45,19 @@ def test_gru_cell_and_sequence(backend, reset_after, n_x, n_a, m, T):
     x, a0, da = d["x"], d["a0"], d["da"]
     g = xrnn.gru_backward(da, xrnn.gru_forward(x, a0, p, reset_after=reset_after)[-1])
     inputs = {"x": x, "a0": a0, **{k: v for k, v in p.items() if k not in ("Wy", "by")}}
-    _check(lambda: xp.sum(xrnn.gru_forward(x, a0, p, reset_after=reset_after)[0] * da), inputs, g)
+    forward = xrnn.gru_forward
+    _check(
+        lambda v: xp.sum(forward(v["x"], v["a0"], replaced(p, v), reset_after=reset_after)[0] * da),
+        inputs,
+        g,
+    )
     xt, dt = x[:, :, 0], da[:, :, 0]
     g = xrnn.gru_cell_backward(dt, xrnn.gru_cell_forward(xt, a0, p, reset_after)[-1])
     inputs = {"xt": xt, "a_prev": a0, **{k: v for k, v in p.items() if k not in ("Wy", "by")}}
-    _check(lambda: xp.sum(xrnn.gru_cell_forward(xt, a0, p, reset_after)[0] * dt), inputs, g)
+    cell = xrnn.gru_cell_forward
+    _check(
+        lambda v: xp.sum(cell(v["xt"], v["a_prev"], replaced(p, v), reset_after)[0] * dt), inputs, g
+    )
 
 
 @pytest.mark.parametrize("order", ["unsorted", "sorted", "short"])
@@ -62,7 +71,11 @@ def test_sequences_with_lengths(backend, cell, n_x, n_a, m, T, order):
     forward, backward = getattr(xrnn, f"{cell}_forward"), getattr(xrnn, f"{cell}_backward")
     g = backward(da, forward(x, a0, p, lengths=lengths)[-1])
     inputs = {"x": x, "a0": a0, **{k: v for k, v in p.items() if k not in ("Wy", "Wya", "by")}}
-    _check(lambda: xp.sum(forward(x, a0, p, lengths=lengths)[0] * da), inputs, g)
+    _check(
+        lambda v: xp.sum(forward(v["x"], v["a0"], replaced(p, v), lengths=lengths)[0] * da),
+        inputs,
+        g,
+    )
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
@@ -91,17 +104,18 @@ def test_layers(backend, cell, n_x, n_a, m, T, lengths_):
     dfin = {f"d{s[0]}_n": backend.asarray(rng.standard_normal((4, n_a, m))) for s in states}
     layers = getattr(xrnn, f"{cell}_layers")
 
-    def run():
+    def run(v):
+        given = {s: v[s] for s in states}
         a, fin, cache = layers(
-            d["x"], p, num_layers=2, bidirectional=True, lengths=lengths, **states, **kw
+            v["x"], replaced(p, v), num_layers=2, bidirectional=True, lengths=lengths, **given, **kw
         )
         return a, (fin if cell == "lstm" else (fin,)), cache
 
-    def loss():
-        a, fin, _ = run()
+    def loss(v):
+        a, fin, _ = run(v)
         return xp.sum(a * da) + sum(xp.sum(f * dfin[k]) for f, k in zip(fin, dfin, strict=True))
 
-    _, _, cache = run()
+    _, _, cache = run({"x": d["x"], **states})
     g = getattr(xrnn, f"{cell}_layers_backward")(da, cache, **dfin)
     _check(loss, {"x": d["x"], **states, **p}, g)
 
@@ -116,8 +130,8 @@ def test_output_layer_and_loss(backend, reduction, n_x, n_a, m, T):
     _, lengths = _data(backend, n_x, n_a, m, T)
     for lens in (None, lengths):
 
-        def loss(lens=lens):
-            z = xrnn.output_forward(a, Wy, by)
+        def loss(v, lens=lens):
+            z = xrnn.output_forward(v["a"], v["Wy"], v["by"])
             return xrnn.softmax_cross_entropy(z, targets, lengths=lens, reduction=reduction)[0]
 
         _, dz = xrnn.softmax_cross_entropy(

@@ -4,6 +4,7 @@ out step by step in NumPy, and every backward by finite differences (float64) on
 
 import numpy as np
 import pytest
+from backends import replaced
 
 import xrnn
 
@@ -69,7 +70,10 @@ def test_sequence_gradients(backend, n_x, n_a, m, T, order):
     g = xrnn.peephole_backward(da, caches)
     inputs = {"x": x, "a0": a0, "c0": c0, **{k: v for k, v in p.items() if k not in ("Wy", "by")}}
     errors = xrnn.gradcheck(
-        lambda: xp.sum(xrnn.peephole_forward(x, a0, p, c0=c0, lengths=lengths)[0] * da),
+        lambda v: xp.sum(
+            xrnn.peephole_forward(v["x"], v["a0"], replaced(p, v), c0=v["c0"], lengths=lengths)[0]
+            * da
+        ),
         inputs,
         {k: g[f"d{k}"] for k in inputs},
     )
@@ -94,16 +98,17 @@ def test_layers_gradients(backend, n_x, n_a, m, T, lengths_):
     dfin = {k: backend.asarray(rng.standard_normal((4, n_a, m))) for k in ("da_n", "dc_n")}
     lengths = [T, *rng.integers(1, T + 1, m - 1).tolist()] if lengths_ else None
 
-    def run():
+    def run(v):
+        given = {s: v[s] for s in states}
         return xrnn.peephole_layers(
-            x, p, num_layers=2, bidirectional=True, lengths=lengths, **states
+            v["x"], replaced(p, v), num_layers=2, bidirectional=True, lengths=lengths, **given
         )
 
-    def loss():
-        a, (a_n, c_n), _ = run()
+    def loss(v):
+        a, (a_n, c_n), _ = run(v)
         return xp.sum(a * da) + xp.sum(a_n * dfin["da_n"]) + xp.sum(c_n * dfin["dc_n"])
 
-    g = xrnn.peephole_layers_backward(da, run()[-1], **dfin)
+    g = xrnn.peephole_layers_backward(da, run({"x": x, **states})[-1], **dfin)
     inputs = {"x": x, **states, **p}
     errors = xrnn.gradcheck(loss, inputs, {k: g[f"d{k}"] for k in inputs})
     assert max(errors.values()) < 1e-6, errors

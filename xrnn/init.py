@@ -57,8 +57,8 @@ def init_parameters(
     rng = generator(seed, "init_parameters")
     xp = xp or default_namespace()
     dtype = dtype or xp.float64
-    try:
-        floating = xp.isdtype(dtype, "real floating")
+    try:  # a name is no dtype, though JAX's isdtype takes one
+        floating = not isinstance(dtype, str) and xp.isdtype(dtype, "real floating")
     except (TypeError, ValueError, AttributeError):  # not a dtype of xp
         floating = False
     if not floating:

@@ -4,7 +4,7 @@ the loss, with the edges m=1, T=1, n_a=1 among the shapes."""
 
 import numpy as np
 import pytest
-from backends import replaced
+from backends import finite_differences, replaced
 
 import xrnn
 
@@ -29,7 +29,8 @@ def _data(backend, n_x, n_a, m, T, seed=0, order="unsorted"):
     return backend.asarray(arrays), backend.xp.asarray(lengths, device=backend.device)
 
 
-def _check(loss, inputs, grads):
+def _check(backend, loss, inputs, grads):
+    finite_differences(backend)
     errors = xrnn.gradcheck(loss, inputs, {k: grads[f"d{k}"] for k in inputs})
     assert max(errors.values()) < 1e-6, errors
 
@@ -47,6 +48,7 @@ def test_gru_cell_and_sequence(backend, reset_after, n_x, n_a, m, T):
     inputs = {"x": x, "a0": a0, **{k: v for k, v in p.items() if k not in ("Wy", "by")}}
     forward = xrnn.gru_forward
     _check(
+        backend,
         lambda v: xp.sum(forward(v["x"], v["a0"], replaced(p, v), reset_after=reset_after)[0] * da),
         inputs,
         g,
@@ -56,7 +58,10 @@ def test_gru_cell_and_sequence(backend, reset_after, n_x, n_a, m, T):
     inputs = {"xt": xt, "a_prev": a0, **{k: v for k, v in p.items() if k not in ("Wy", "by")}}
     cell = xrnn.gru_cell_forward
     _check(
-        lambda v: xp.sum(cell(v["xt"], v["a_prev"], replaced(p, v), reset_after)[0] * dt), inputs, g
+        backend,
+        lambda v: xp.sum(cell(v["xt"], v["a_prev"], replaced(p, v), reset_after)[0] * dt),
+        inputs,
+        g,
     )
 
 
@@ -72,6 +77,7 @@ def test_sequences_with_lengths(backend, cell, n_x, n_a, m, T, order):
     g = backward(da, forward(x, a0, p, lengths=lengths)[-1])
     inputs = {"x": x, "a0": a0, **{k: v for k, v in p.items() if k not in ("Wy", "Wya", "by")}}
     _check(
+        backend,
         lambda v: xp.sum(forward(v["x"], v["a0"], replaced(p, v), lengths=lengths)[0] * da),
         inputs,
         g,
@@ -117,7 +123,7 @@ def test_layers(backend, cell, n_x, n_a, m, T, lengths_):
 
     _, _, cache = run({"x": d["x"], **states})
     g = getattr(xrnn, f"{cell}_layers_backward")(da, cache, **dfin)
-    _check(loss, {"x": d["x"], **states, **p}, g)
+    _check(backend, loss, {"x": d["x"], **states, **p}, g)
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
@@ -138,7 +144,7 @@ def test_output_layer_and_loss(backend, reduction, n_x, n_a, m, T):
             xrnn.output_forward(a, Wy, by), targets, lengths=lens, reduction=reduction
         )
         g = xrnn.output_backward(dz, a, Wy)
-        _check(loss, {"a": a, "Wy": Wy, "by": by}, g)
+        _check(backend, loss, {"a": a, "Wy": Wy, "by": by}, g)
 
 
 def test_loss_is_stable_at_large_logits(backend):

@@ -7,7 +7,7 @@ Shapes ``(n_x, n_a, m, T_x)`` include the edges m=1, T=1, n_x=1, n_a=1.
 
 import numpy as np
 import pytest
-from backends import replaced
+from backends import finite_differences, replaced
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -50,6 +50,7 @@ def _lstm(backend, n_x, n_a, m, n_y=2, seed=0):
 
 
 def _check(backend, loss, inputs, grads):
+    finite_differences(backend)
     errors = xrnn.gradcheck(loss, inputs, grads)
     assert max(errors.values()) < 1e-6, errors
 

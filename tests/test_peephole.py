@@ -4,7 +4,7 @@ out step by step in NumPy, and every backward by finite differences (float64) on
 
 import numpy as np
 import pytest
-from backends import replaced
+from backends import finite_differences, replaced
 
 import xrnn
 
@@ -61,6 +61,7 @@ def test_forward_is_the_equations(backend, order):
 @pytest.mark.parametrize("order", ["unsorted", "sorted"])
 @pytest.mark.parametrize("n_x, n_a, m, T", SHAPES)
 def test_sequence_gradients(backend, n_x, n_a, m, T, order):
+    finite_differences(backend)
     xp = backend.xp
     p, d, lengths = _problem(backend, n_x, n_a, m, T, order)
     p, d = backend.asarray(p), backend.asarray(d)
@@ -85,6 +86,7 @@ def test_sequence_gradients(backend, n_x, n_a, m, T, order):
 @pytest.mark.parametrize("n_x, n_a, m, T", SHAPES[1:])
 def test_layers_gradients(backend, n_x, n_a, m, T, lengths_):
     """Two bidirectional layers, gradients reaching the outputs and both final states."""
+    finite_differences(backend)
     if backend.name.startswith("array_api_strict"):
         pytest.skip("finite differences of stacked layers take minutes here: numpy and torch")
     xp = backend.xp

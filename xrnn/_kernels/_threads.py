@@ -29,7 +29,7 @@ import contextvars
 import os
 import threading
 
-__all__ = ["MIN_ROWS", "MIN_WORK", "matmul", "parallel", "policy"]
+__all__ = ["MIN_BLOCK", "MIN_ROWS", "MIN_WORK", "matmul", "parallel", "policy"]
 
 MIN_ROWS = 16  # the fewest rows worth a thread of their own
 MIN_WORK = 4_000_000  # the fewest multiply-adds between two returns to Python worth a thread

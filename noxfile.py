@@ -56,7 +56,7 @@ def run_tests(session, backend):
             session.skip("no CUDA device: nvidia-smi is missing or lists no GPU")
         extras += ",cuda13" if cuda >= 13 else ",cuda12"
     session.install(f".[{extras}]")
-    if backend in ("numpy", "jax"):  # CPU jaxlib; numpy: tests/test_immutable.py
+    if backend in ("numpy", "jax"):  # CPU jaxlib; numpy: tests/test_jax.py
         session.install("jax")
     if backend == "torch":  # and Keras 3, on its torch backend: tests/test_keras.py
         session.install(*TORCH.split(), "keras")

@@ -21,7 +21,10 @@ Contenders, all through their public entry points, on the same inputs:
 
 ``--only`` times some of them (``--only xrnn base``). ``--cells load``: the medium LSTM and
 ``xrnn train`` (its defaults, as a command) idle and with two busy processes competing for the
-cores, each time the median of its runs.
+cores, each time the median of its runs. ``--cells jax``: ``jax.jit`` of two bidirectional LSTM
+layers with lengths, forward and backward, and of the character model's loss and gradients, at
+T = 1000: compile time (trace and compile, a new function each time) and the compiled run
+against xrnn on NumPy.
 
 Each time is the best of ``--repeat`` runs, the contenders taking turns. Thread counts are set
 for every contender alike (``--threads``). The machine's OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE,
@@ -69,7 +72,8 @@ CELLS = {  # gates per step, the layers' (input, directions), and whether a seed
     "lstm-len": (4, "seq", False),  # lengths uniform in 1..T, against the full length
     "lstm-sorted": (4, "seq", False),  # the same lengths, sorted longest first
 }
-EXTRA = ["train", "load"]  # not cells: the training step, and the runs under load
+EXTRA = ["train", "load", "jax"]  # not cells: training, the runs under load, JAX's jit
+JAX_SIZES = {"long": SIZES["long"], "long-narrow": (32, 64, 16, 1000)}
 BASE = {"lstm2bi": "lstm", "lstm-len": "lstm", "lstm-sorted": "lstm"}
 LENGTHS = ("lstm-len", "lstm-sorted")
 
@@ -428,6 +432,76 @@ def run_cpu(args):
             rows += run_training(args, torch)
         if "load" in args.cells:
             rows += run_load(args)
+        if "jax" in args.cells:
+            rows += run_jax(args)
+    return rows
+
+
+def run_jax(args):
+    """``jax.jit`` against xrnn on NumPy, same function, same inputs: compile time (seconds)
+    and the compiled function's run time (best of ``--repeat``)."""
+    import jax
+
+    from xrnn import charmodel
+
+    jax.config.update("jax_enable_x64", "float64" in args.dtypes)
+    print(f"\njax.jit, JAX {jax.__version__} on {jax.devices()[0].platform}: compile (s), run (ms)")
+    print(f"{'what':38} {'compile':>8} {'jax':>9} {'numpy':>9} {'jax/np':>7}")
+    rows = []
+    for size, (n_x, n, m, T) in JAX_SIZES.items():
+        rng = np.random.default_rng(0)
+        lengths = np.sort(rng.integers(T // 2, T + 1, m))[::-1].copy()  # traced by jit
+        model = charmodel.Model("lstm", 1, n, n_x)
+        targets = rng.integers(0, n_x, (m, T))
+
+        def layers(p, x, lengths):
+            a, _, cache = xrnn.lstm_layers(x, p, num_layers=2, bidirectional=True, lengths=lengths)
+            return a, xrnn.lstm_layers_backward(a, cache)
+
+        def loss(p, x, targets, lengths, model=model):
+            return charmodel.loss_and_grads(model, p, x, targets, lengths)
+
+        for dtype in args.dtypes:
+            x = np.eye(n_x, dtype=dtype)[rng.integers(0, n_x, (m, T))].transpose(2, 0, 1)
+            p2 = xrnn.init_parameters(
+                "lstm", n_x, n, num_layers=2, bidirectional=True, seed=0, dtype=np.dtype(dtype)
+            )
+            jobs = {
+                "lstm 2 layers bidirectional": (layers, (p2, x, lengths)),
+                "char model loss and gradients": (
+                    loss,
+                    (model.init(seed=0, dtype=np.dtype(dtype)), x, targets, lengths),
+                ),
+            }
+            for what, (f, inputs) in jobs.items():
+                on_jax = jax.tree.map(jax.numpy.asarray, inputs)
+                t = time.perf_counter()
+                compiled = jax.jit(lambda *a, f=f: f(*a)).lower(*on_jax).compile()
+                compile_s = time.perf_counter() - t
+                times = best(
+                    {
+                        "jax": lambda c=compiled, a=on_jax: jax.block_until_ready(c(*a)),
+                        "numpy": lambda f=f, a=inputs: f(*a),
+                    },
+                    args.repeat,
+                )
+                name = f"{what} {size} {dtype}"
+                print(
+                    f"{name:38} {compile_s:8.2f} {1e3 * times['jax']:9.1f} "
+                    f"{1e3 * times['numpy']:9.1f} {times['jax'] / times['numpy']:7.2f}",
+                    flush=True,
+                )
+                rows.append(
+                    {
+                        "cell": "jax",
+                        "what": what,
+                        "size": size,
+                        "dtype": dtype,
+                        "shape": dict(zip(("n_x", "n_a", "m", "T"), (n_x, n, m, T), strict=True)),
+                        "compile_s": compile_s,
+                        "ms": {k: 1e3 * v for k, v in times.items()},
+                    }
+                )
     return rows
 
 

@@ -80,7 +80,7 @@ class Backend:
 def finite_differences(backend):
     """Skips a finite-difference check on JAX: in eager JAX, every perturbed element's forward
     pass is hundreds of dispatches and copies (these checks would take 20 minutes). Its
-    gradients are held to NumPy's instead (tests/test_immutable.py and every backend test),
+    gradients are held to NumPy's instead (tests/test_jax.py and every backend test),
     which these checks prove on NumPy, PyTorch and array-api-strict."""
     if backend.name == "jax":
         pytest.skip("finite differences in eager JAX: its gradients are held to NumPy's")

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 import array_api_compat
 
-from ._host import to_list
+from ._host import to_list, traced
 from ._lengths import Lengths
 
 __all__ = ["check", "check_caches", "check_lengths", "unpack"]
@@ -114,7 +114,8 @@ def check_caches(fname, da, caches, fields, spec):
 
 def check_lengths(fname, lengths, m, T, xp, like):
     """``lengths`` (None, or one int per example, each in 1..T, in a list or an integer array
-    of ``xp`` on the device of ``like``) as :class:`xrnn._lengths.Lengths`."""
+    of ``xp`` on the device of ``like``) as :class:`xrnn._lengths.Lengths`. Values that
+    ``jax.jit`` traces are not known: their range is not checked."""
     if lengths is None:
         return Lengths(None, m, T, xp, like)
     if isinstance(lengths, list | tuple):
@@ -141,6 +142,8 @@ def check_lengths(fname, lengths, m, T, xp, like):
         raise ValueError(
             f"{fname}: lengths must have shape (m,) = ({m},), one per example; got {shape}"
         )
+    if traced(lengths):  # under jax.jit: known when the compiled function runs
+        return Lengths(lengths, m, T, xp, like)
     values = to_list(lengths)
     low, high = min(values), max(values)
     if low < 1 or high > T:

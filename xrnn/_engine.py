@@ -52,12 +52,15 @@ computes all rows and keeps, where the masks are false, zero states forward and 
 that were there backward. The reverse direction reads each example from its own last step
 back: its input is reversed within each length, and its outputs and gradients back again.
 
-The loop runs behind :func:`scan`, a small driver (step function, carry, inputs, direction):
-a backend with a loop of its own (``jax.lax.scan``) can take its place, with masks for the
-lengths and one chunk a step (the same shapes at every step), without touching a cell. What a
-cell saves, and whether its ``zh`` has a tail, the engine learns before the loops from its
-functions run on no rows, so that the loops' carries keep one structure.
-Every write into a buffer is ``A = put(A, index, value)``, in place where the backend allows.
+The loops have the form of ``jax.lax.scan``: a step's body takes the carry (the states
+forward, their gradients backward) and step ``t`` of the inputs, and returns what step ``t``
+writes into the buffers (:func:`_loop`). In Python (:func:`scan`) the writes go into the
+buffers as the steps run, ``A = put(A, index, value)``, in place where the backend allows;
+a backend with a loop of its own (JAX's ``lax.scan``, :func:`xrnn._kernels.loop`) takes
+its place, with masks for the lengths and one piece of rows a step (the same shapes at
+every step), and stacks the steps' writes, without touching a cell. What a cell saves, and
+whether its ``zh`` has a tail, the engine learns before the loops from its functions run on
+no rows, so that the carries and writes keep one structure.
 """
 
 import itertools
@@ -130,34 +133,34 @@ def _forward(cell, w, x, states0, lengths, reverse, xp):
     n = states0[0].shape[1]
     kernels = _kernels.steps(cell, x)
     Z = _project(x, w, xp, bias=kernels is None)  # the kernels add the bias themselves
-    S = tuple(put(_empty((T + 1, m, n), x, xp), (0, ...), s) for s in states0)
-    F = lengths.step_scales(x.dtype)
-    Wh_T = w["Wh"].T
+    S = [put(_empty((T + 1, m, n), x, xp), (0, ...), s) for s in states0]
     gated, widths = _layout(cell, w, Z, S, xp)
-    V = tuple(_empty((T, m, width), x, xp) for width in widths)
-
-    def body(carry, step):
-        S, Z, V = carry
-        t, k, pieces = step
-        zh = S[0][t, :k, :] @ Wh_T
-        for rows in pieces:
-            prev = [s[t, rows, :] for s in S]
-            state, saved = cell.step(w, Z[t, rows, :], zh[rows, :], prev, xp=xp)
-            if F is not None:
-                state = [_zeroed(v, F[t, rows, :]) for v in state]
-            S = [put(s, (t + 1, rows, ...), v) for s, v in zip(S, state, strict=True)]
-            if gated:
-                Z = put(Z, (t, rows, ...), saved[0])
-            V = [put(b, (t, rows, ...), v) for b, v in zip(V, saved[int(gated) :], strict=True)]
-        if k < m:  # the examples that have ended output zeros
-            S = [put(s, (t + 1, slice(k, None), ...), 0.0) for s in S]
-            V = [put(v, (t, slice(k, None), ...), 0.0) for v in V]
-        return S, Z, V
-
-    if kernels is None:
-        S, Z, V = scan(body, (S, Z, V), _plan(lengths, Z, xp))
-    else:
+    V = [_empty((T, m, width), x, xp) for width in widths]
+    if kernels is not None:
         _kernels.forward(kernels, w, S, Z, V, lengths, scan)
+        return Tape(cell, w, x, lengths, reverse, tuple(S), Z, tuple(V), gated)
+    lengths, loop = _loop(lengths, Z, xp)
+    Wh_T = w["Wh"].T
+
+    def body(prev, x, k, pieces):
+        zx, f = x
+        zh = prev[0][:k, :] @ Wh_T
+        y = [[] for _ in range(len(S) + len(widths) + gated)]
+        for rows in pieces:
+            state, saved = cell.step(w, zx[rows, :], zh[rows, :], [s[rows, :] for s in prev], xp=xp)
+            if f is not None:
+                state = [_zeroed(v, f[rows, :]) for v in state]
+            for out, v in zip(y, [*state, *saved], strict=True):
+                out.append(v)
+        return None, y
+
+    def finish(prev, x, parts, written, k):
+        return written[: len(S)]
+
+    xs = (Z, lengths.step_scales(x.dtype))
+    ys = [*((s, 1) for s in S), *([(Z, 0)] if gated else []), *((v, 0) for v in V)]
+    _, ys = loop(body, finish, list(states0), xs, ys)
+    S, Z, V = ys[: len(S)], ys[len(S)] if gated else Z, ys[len(S) + gated :]
     return Tape(cell, w, x, lengths, reverse, tuple(S), Z, tuple(V), gated)
 
 
@@ -181,66 +184,69 @@ def _backward(tape, da, dfinal, need_dx, xp):
     da = xp.permute_dims(lengths.within(da), (2, 1, 0))  # time-major (T, m, n)
     if tape.reverse:
         da = lengths.reverse(da)
-    M, F = lengths.step_masks, lengths.step_scales(da.dtype)
     Wh = w["Wh"]
     H = Wh.shape[0]
     step_backward, gated = cell.step_backward, tape.gated
     dfinal = dfinal or (None,) * len(S)
     dS = [_zeros((m, n), da, xp) if d is None else d for d in dfinal]
 
-    def body(carry, step):
-        dS, Z, DH = carry
-        t, k, pieces = step
-        d = [dS[0][:k, :] + da[t, :k, :], *(v[:k, :] for v in dS[1:])]
-        parts = []
-        for rows in pieces:
-            saved = [v[t, rows, :] for v in V]
-            if gated:
-                saved.insert(0, Z[t, rows, :])
-            dzx, dzh, dprev = step_backward(
-                w,
-                [s[t, rows, :] for s in S],
-                [s[t + 1, rows, :] for s in S],
-                saved,
-                d if len(pieces) == 1 else [v[rows, :] for v in d],
-                xp=xp,
-            )
-            if F is not None and dzh is not None:
-                dzh = _zeroed(dzh, F[t, rows, :])
-            j = 0
-            for block in dzx if isinstance(dzx, list | tuple) else [dzx]:
-                if F is not None:
-                    block = _zeroed(block, F[t, rows, :])
-                Z = put(Z, (t, rows, slice(j, j + block.shape[1])), block)
-                j += block.shape[1]
-            if dzh is not None:
-                DH = put(DH, (t, rows, ...), dzh)
-            parts.append(dprev)
-        if k < m:  # the examples that have ended: no gradient; theirs pass through
-            Z = put(Z, (t, slice(k, None), ...), 0.0)
-            DH = None if DH is None else put(DH, (t, slice(k, None), ...), 0.0)
-        if DH is None:  # zh was added to zx's first H columns: it has their gradients
-            dh = Z[t, :k, :H] @ Wh
-        else:
-            dh = xp.concat([Z[t, :k, : H - DH.shape[2]], DH[t, :k, :]], axis=1) @ Wh
-        new = []
-        for i, old in enumerate(dS):
-            v = parts[0][i] if len(parts) == 1 else _joined([p[i] for p in parts], xp)
-            if i == 0:
-                if v is not None:
-                    dh += v
-                v = dh
-            elif v is None:
-                v = _zeros((k, n), old, xp)
-            new.append(v if M is None and k == m else _passed(v, old, t, M, xp))
-        return new, Z, DH
-
     kernels = _kernels.steps(cell, tape.Z)
-    if kernels is None:
-        dS, Z, DH = scan(body, (dS, tape.Z, DH), _plan(lengths, tape.Z, xp), reverse=True)
-    else:
+    if kernels is not None:
         Z = tape.Z
         dS = _kernels.backward(kernels, w, S, Z, V, DH, da, dS, lengths, scan)
+    else:
+        lengths, loop = _loop(lengths, tape.Z, xp, da)
+
+        def body(dS, x, k, pieces):
+            d = [dS[0][:k, :] + x["da"][:k, :], *(v[:k, :] for v in dS[1:])]
+            f, y, parts = x["F"], [[], []], []
+            for rows in pieces:
+                dzx, dzh, dprev = step_backward(
+                    w,
+                    [s[rows, :] for s in x["prev"]],
+                    [s[rows, :] for s in x["next"]],
+                    [v[rows, :] for v in x["saved"]],
+                    d if len(pieces) == 1 else [v[rows, :] for v in d],
+                    xp=xp,
+                )
+                blocks = list(dzx) if isinstance(dzx, list | tuple) else [dzx]
+                if f is not None:
+                    blocks = [_zeroed(block, f[rows, :]) for block in blocks]
+                    dzh = None if dzh is None else _zeroed(dzh, f[rows, :])
+                y[0].append(blocks)
+                y[1].append(dzh)
+                parts.append(dprev)
+            return parts, y[: 1 + (DH is not None)]
+
+        def finish(dS, x, parts, written, k):
+            dz = written[0][:k, :]
+            if DH is None:  # zh was added to zx's first H columns: it has their gradients
+                dh = dz[:, :H] @ Wh
+            else:
+                dh = xp.concat([dz[:, : H - DH.shape[2]], written[1][:k, :]], axis=1) @ Wh
+            new = []
+            for i, old in enumerate(dS):
+                v = parts[0][i] if len(parts) == 1 else _joined([p[i] for p in parts], xp)
+                if i == 0:
+                    if v is not None:
+                        dh += v
+                    v = dh
+                elif v is None:
+                    v = _zeros((k, n), old, xp)
+                new.append(_passed(v, old, x["M"], xp))
+            return new
+
+        xs = {
+            "prev": [s[:T, ...] for s in S],
+            "next": [s[1:, ...] for s in S],
+            "saved": [*([tape.Z] if gated else []), *V],
+            "da": da,
+            "M": lengths.step_masks,
+            "F": lengths.step_scales(da.dtype),
+        }
+        ys = [(tape.Z, 0), *([] if DH is None else [(DH, 0)])]
+        dS, ys = loop(body, finish, dS, xs, ys, reverse=True)
+        Z, DH = ys[0], ys[1] if DH is not None else None
     dZ = xp.reshape(Z, (T * m, G))
     dZh = None if DH is None else xp.reshape(DH, (T * m, DH.shape[2]))
     A = xp.reshape(S[0][:T, ...], (T * m, n))
@@ -308,6 +314,84 @@ def chunks(a, width, xp):
     return [slice(lo, hi) for lo, hi in itertools.pairwise(edges)]
 
 
+def _loop(lengths, Z, xp, *others):
+    """``(lengths, loop)``: the time loop over buffers like ``Z (T, m, G)``.
+
+    ``carry, ys = loop(body, finish, carry, xs, ys, reverse=False)`` runs every step ``t``
+    (:func:`_plan`), the last first with ``reverse``: ``parts, y = body(carry, x, k, pieces)``
+    from ``x``, step ``t`` of every array in ``xs`` (a dict or list of arrays of ``T`` steps,
+    or None), then ``carry = finish(carry, x, parts, written, k)``. ``y`` holds, for each
+    buffer ``(B, offset)`` of ``ys``, one value per row piece (an array, or a list of column
+    blocks side by side), and ``written`` the rows ``(m, w)`` they fill: ``B[t + offset]``, zero
+    past the ``k`` examples the step computed. Returns the last carry and the buffers.
+
+    The backend's native loop (:func:`xrnn._kernels.loop`, for arrays like ``Z`` or
+    ``others``) takes :func:`scan`'s place where there is one: every step then computes all
+    rows in one piece, the lengths returned mask those that have ended, and the buffers are
+    new arrays, each step's rows stacked."""
+    T, m = Z.shape[:2]
+    native = _kernels.loop(Z, *others)
+    if native is not None:
+        every = [slice(0, m)]
+
+        def run(body, finish, carry, xs, ys, reverse=False):
+            def f(carry, x):
+                parts, y = body(carry, x, m, every)
+                y = [_whole(v, xp) for (v,) in y]
+                return finish(carry, x, parts, y, m), y
+
+            carry, steps = native(f, carry, xs, reverse)
+            return carry, [
+                put(b, (slice(o, o + T), ...), v) for (b, o), v in zip(ys, steps, strict=True)
+            ]
+
+        return lengths.masked(), run
+    plan = _plan(lengths, Z, xp)
+
+    def loop(body, finish, carry, xs, ys, reverse=False):
+        def f(c, step):
+            carry, ys = c
+            t, k, pieces = step
+            x = _at(xs, t)
+            parts, y = body(carry, x, k, pieces)
+            ys = [(_write(b, t + o, k, pieces, v, xp), o) for (b, o), v in zip(ys, y, strict=True)]
+            return finish(carry, x, parts, [b[t + o, ...] for b, o in ys], k), ys
+
+        carry, ys = scan(f, (carry, ys), plan, reverse)
+        return carry, [b for b, _ in ys]
+
+    return lengths, loop
+
+
+def _at(xs, t):
+    """Step ``t`` of every array in ``xs`` (a dict, list or tuple of them, or None)."""
+    if xs is None:
+        return None
+    if isinstance(xs, dict):
+        return {key: _at(v, t) for key, v in xs.items()}
+    if isinstance(xs, list | tuple):
+        return type(xs)(_at(v, t) for v in xs)
+    return xs[t, ...]
+
+
+def _write(buf, t, k, pieces, values, xp):
+    """``buf`` with step ``t``'s rows written: ``values``, one per piece of rows (an array, or
+    column blocks side by side), and zeros from row ``k`` on."""
+    for rows, v in zip(pieces, values, strict=True):
+        j = 0
+        for block in v if isinstance(v, list | tuple) else [v]:
+            buf = put(buf, (t, rows, slice(j, j + block.shape[1])), block)
+            j += block.shape[1]
+    if k < buf.shape[1]:  # the examples that have ended
+        buf = put(buf, (t, slice(k, None), ...), 0.0)
+    return buf
+
+
+def _whole(v, xp):
+    """A step's value as one array: column blocks side by side."""
+    return xp.concat(v, axis=1) if isinstance(v, list | tuple) else v
+
+
 def _plan(lengths, Z, xp):
     """The time loop's inputs: ``(t, k, pieces)``, step ``t`` computing ``k`` examples in the
     row slices ``pieces`` (:func:`chunks`; worked out once for each ``k``)."""
@@ -340,12 +424,13 @@ def _zeroed(v, f):
     return v
 
 
-def _passed(new, old, t, M, xp):
-    """The gradient reaching a state before step ``t``, ``(m, n)``: ``new`` where the step ran,
-    and ``old``, the gradient after it, for the examples past their length: those beyond the
-    ``new.shape[0]`` the step computed (lengths sorted), or those the masks ``M`` leave out."""
-    if M is not None:
-        return xp.where(M[t, ...], new, old)
+def _passed(new, old, mask, xp):
+    """The gradient reaching a state before a step, ``(m, n)``: ``new`` where the step ran, and
+    ``old``, the gradient after it, for the examples past their length: those beyond the
+    ``new.shape[0]`` the step computed (lengths sorted), or those the step's ``mask (m, 1)``
+    leaves out."""
+    if mask is not None:
+        return xp.where(mask, new, old)
     k = new.shape[0]
     return new if k == old.shape[0] else xp.concat([new, old[k:, :]], axis=0)
 

@@ -5,7 +5,8 @@ standard does not have.
   and samples characters, so that a seed gives the same run on every backend.
 - Files: the ``.npz`` format of checkpoints.
 - Transfers to the host: an array's values as Python numbers, in one copy; NumPy arrays as
-  torch tensors for PyTorch's ``load_state_dict``.
+  torch tensors for PyTorch's ``load_state_dict``; whether there are values to transfer
+  (none while ``jax.jit`` traces).
 
 What comes from here reaches the compute code only through ``xp.asarray`` in the caller's
 namespace, dtype and device; the compute code never sees NumPy.
@@ -14,6 +15,7 @@ namespace, dtype and device; the compute code never sees NumPy.
 import math
 import numbers
 import os
+import sys
 import zipfile
 
 import array_api_compat
@@ -29,6 +31,7 @@ __all__ = [
     "to_list",
     "to_numpy",
     "to_torch_tensors",
+    "traced",
     "write_npz",
 ]
 
@@ -57,6 +60,13 @@ def generator(seed, fname="generator"):
 def permutation(seed, n, fname="permutation"):
     """The indices ``0..n-1`` shuffled by ``generator(seed)``."""
     return generator(seed, fname).permutation(n)
+
+
+def traced(*arrays):
+    """Whether one of ``arrays`` is a value that ``jax.jit`` is tracing: its values are not
+    known until the compiled function runs, so the checks that read values skip it."""
+    core = sys.modules.get("jax.core")
+    return core is not None and any(isinstance(a, core.Tracer) for a in arrays)
 
 
 def to_numpy(a):

@@ -7,6 +7,7 @@ The index arrays the device needs are int64 whatever the integer dtype the calle
 that no index arithmetic can overflow.
 """
 
+import copy
 import itertools
 from functools import cached_property
 
@@ -17,7 +18,9 @@ __all__ = ["Lengths"]
 
 class Lengths:
     """The lengths ``values`` (Python ints) of ``m`` examples of ``T`` steps; all ``T`` when
-    ``values`` is None. Arrays go to the namespace ``xp`` and the device of ``like``.
+    ``values`` is None; unknown when ``values`` is an integer array that ``jax.jit`` is
+    tracing (every step then masks). Arrays go to the namespace ``xp`` and the device of
+    ``like``.
 
     - ``running[t]``: how many examples step ``t`` computes. With lengths sorted longest first
       (as :func:`xrnn.data.batches` yields them) the examples still running at step ``t`` are
@@ -33,20 +36,32 @@ class Lengths:
         self.m, self.T, self.xp, self.device = m, T, xp, device(like)
         self.full = values is None
         self.values = [T] * m if values is None else values
-        self.total = sum(self.values)
-        self.sorted = all(a >= b for a, b in itertools.pairwise(self.values))
-        running, j = [], m
-        for t in range(T):  # sorted lengths: count those longer than t from the short end
+        known = isinstance(self.values, list)
+        self.total = sum(self.values) if known else xp.sum(values)  # an int, or a 0-D array
+        self.sorted = known and all(a >= b for a, b in itertools.pairwise(self.values))
+        running, j = [m] * T, m
+        for t in range(T) if self.sorted else ():  # count those longer than t from the end
             while j and self.values[j - 1] <= t:
                 j -= 1
-            running.append(j)
-        self.running = running if self.sorted else [m] * T
+            running[t] = j
+        self.running = running
         self._scales = {}
+
+    def masked(self):
+        """These lengths with masks at every step, even sorted (``running`` all ``m``): for a
+        time loop whose steps must all have one shape."""
+        if self.full or not self.sorted:
+            return self
+        other = copy.copy(self)
+        other.sorted, other.running, other._scales = False, [self.m] * self.T, {}
+        return other
 
     @cached_property
     def array(self):
         """The lengths as an int64 array ``(m,)`` on the device."""
-        return self.xp.asarray(self.values, dtype=self.xp.int64, device=self.device)
+        if isinstance(self.values, list):
+            return self.xp.asarray(self.values, dtype=self.xp.int64, device=self.device)
+        return self.xp.astype(self.values, self.xp.int64)
 
     @cached_property
     def masks(self):
@@ -93,19 +108,18 @@ class Lengths:
 
     @cached_property
     def _final_rows(self):
-        return self.xp.asarray(
-            [v * self.m + j for j, v in enumerate(self.values)],
-            dtype=self.xp.int64,
-            device=self.device,
-        )
+        """Row ``L_j m + j`` of ``S (T+1, m, n)`` as a ``((T+1) m, n)`` matrix."""
+        return self.array * self.m + self._examples
 
     @cached_property
     def _reverse_rows(self):
         """Row ``t m + j`` of a reversed ``(T*m, w)`` matrix comes from row ``s m + j``, with
         ``s = L_j - 1 - t`` within the length ``L_j``, else ``t``."""
-        rows = [
-            (v - 1 - t if t < v else t) * self.m + j
-            for t in range(self.T)
-            for j, v in enumerate(self.values)
-        ]
-        return self.xp.asarray(rows, dtype=self.xp.int64, device=self.device)
+        xp = self.xp
+        t = xp.reshape(xp.arange(self.T, dtype=xp.int64, device=self.device), (-1, 1))
+        v = xp.reshape(self.array, (1, -1))
+        return xp.reshape(xp.where(t < v, v - 1 - t, t) * self.m + self._examples, (-1,))
+
+    @cached_property
+    def _examples(self):
+        return self.xp.arange(self.m, dtype=self.xp.int64, device=self.device)

@@ -16,6 +16,7 @@ from array_api_compat import device
 
 from ._arrays import Array, Grads, Lengths, time_major
 from ._checks import check, check_lengths
+from ._host import traced
 from ._kernels._threads import matmul, policy
 
 __all__ = ["output_backward", "output_forward", "softmax_cross_entropy"]
@@ -73,7 +74,7 @@ def softmax_cross_entropy(
     counted = None if spans.full else xp.permute_dims(spans.masks[:, :, 0], (1, 0))
     classes = xp.reshape(xp.arange(n_y, dtype=xp.int64, device=device(z)), (n_y, 1, 1))
     safe = targets if counted is None else xp.where(counted, targets, 0)
-    low, high = int(xp.min(safe)), int(xp.max(safe))
+    low, high = (0, 0) if traced(safe) else (int(xp.min(safe)), int(xp.max(safe)))
     if low < 0 or high >= n_y:
         raise ValueError(
             f"{fname}: targets must be class indices in 0..n_y-1 = 0..{n_y - 1} "

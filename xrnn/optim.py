@@ -14,6 +14,7 @@ from typing import Any
 
 from ._arrays import Array
 from ._checks import check
+from ._host import traced
 
 __all__ = ["SGD", "Adam", "AdamW", "clip_by_global_norm", "clip_by_value", "global_norm"]
 
@@ -66,10 +67,15 @@ class _Optimizer:
         if not isinstance(state, Mapping) or "steps" not in state:
             raise TypeError(f"{fname}: state must be the dict that state_dict() returns")
         steps = state["steps"]
-        if isinstance(steps, bool) or not isinstance(steps, Integral) or steps < 0:
+        if traced(steps):  # under jax.jit, a 0-D integer array: the slots say if it started
+            started = any(state.get(name) for name in self.slots)
+        elif isinstance(steps, bool) or not isinstance(steps, Integral) or steps < 0:
             raise ValueError(f"{fname}: state['steps'] must be an int >= 0; got {steps!r}")
-        slots = {k: v for k, v in state.items() if k != "steps" and (steps or v)}
-        expected = self.slots if steps else ()
+        else:
+            steps = int(steps)
+            started = steps > 0
+        slots = {k: v for k, v in state.items() if k != "steps" and (started or v)}
+        expected = self.slots if started else ()
         if set(slots) != set(expected):
             raise ValueError(
                 f"{fname}: state must hold the slots {list(expected)} after {steps} steps; "
@@ -84,7 +90,7 @@ class _Optimizer:
                 )
             self._match(fname, {f"state[{name!r}][{k!r}]": (k, v) for k, v in slot.items()})
             for k, v in slot.items():
-                if math.prod(v.shape) == 0:
+                if math.prod(v.shape) == 0 or traced(v):
                     continue
                 low, high = float(self.xp.min(v)), float(self.xp.max(v))
                 if not (math.isfinite(low) and math.isfinite(high)) or (
@@ -92,7 +98,7 @@ class _Optimizer:
                 ):
                     must = "finite and >= 0" if name == "exp_avg_sq" else "finite"
                     raise ValueError(f"{fname}: state[{name!r}][{k!r}] must be {must}")
-        self.steps = int(steps)
+        self.steps = steps
         self.state = {k: dict(v) for k, v in slots.items()}
 
 
@@ -154,8 +160,8 @@ class Adam(_Optimizer):
         grads = self._gradients(grads)
         self.steps += 1
         b1, b2 = self.betas
-        step_size = self.lr / (1 - b1**self.steps)
-        root2 = math.sqrt(1 - b2**self.steps)
+        first, root2 = self._corrections(grads)
+        step_size = self.lr / first
         for k, g in grads.items():
             p = self.parameters[k]
             if self.weight_decay and self.decoupled:
@@ -172,6 +178,15 @@ class Adam(_Optimizer):
             denom += self.eps
             p -= step_size * (m / denom)
             self.parameters[k], self.state["exp_avg"][k], self.state["exp_avg_sq"][k] = p, m, v
+
+    def _corrections(self, grads):
+        """``(1 - b1^t, sqrt(1 - b2^t))`` after ``t`` steps: numbers, or under ``jax.jit``
+        (``t`` traced) 0-D arrays of the gradients' dtype."""
+        (b1, b2), t = self.betas, self.steps
+        if not traced(t):
+            return 1 - b1**t, math.sqrt(1 - b2**t)
+        t = self.xp.astype(t, next(iter(grads.values())).dtype)
+        return 1 - b1**t, self.xp.sqrt(1 - b2**t)
 
 
 class AdamW(Adam):
@@ -203,18 +218,26 @@ def clip_by_global_norm(
     """Gradients scaled by ``max_norm / (norm + 1e-6)`` when their global Euclidean norm is
     above ``max_norm`` (PyTorch's ``clip_grad_norm_``); returns ``(grads, norm)``."""
     max_norm = _number("clip_by_global_norm", "max_norm", max_norm, "> 0")
-    norm = global_norm(grads, "clip_by_global_norm")
-    scale = max_norm / (norm + 1e-6)
-    if scale < 1:
-        return {k: g * scale for k, g in grads.items()}, norm
-    return dict(grads), norm
+    xp, norm = _norm("clip_by_global_norm", grads)
+    scale = xp.clip(max_norm / (norm + 1e-6), max=1.0)
+    return {k: g * scale for k, g in grads.items()}, _float(norm)
 
 
 def global_norm(grads: Mapping[str, Array], fname: str = "global_norm") -> float:
     """The Euclidean norm of all the gradients together, a Python float (NaN or inf where a
-    gradient holds one)."""
+    gradient holds one); under ``jax.jit``, a 0-D array."""
+    return _float(_norm(fname, grads)[1])
+
+
+def _norm(fname, grads):
+    """``(xp, norm)``: the gradients' namespace and their global norm, a 0-D array."""
     xp, _ = check(fname, _arrays(fname, grads))
-    return math.sqrt(float(sum(xp.sum(g * g) for g in grads.values())))
+    return xp, xp.sqrt(sum(xp.sum(g * g) for g in grads.values()))
+
+
+def _float(a):
+    """A 0-D array as a Python float, but for a value ``jax.jit`` traces."""
+    return a if traced(a) else float(a)
 
 
 def _arrays(fname, grads):

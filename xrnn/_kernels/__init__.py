@@ -19,16 +19,21 @@ on, or where ``mask[t]`` is false, do not run: zero states forward; backward, ze
 theirs passed on (``D[0] += P``, ``P = 0``). ``Q (m, G)`` is scratch.
 
 Kernels compile on first use and are cached on disk (numba's ``cache=True``).
+
+The same place chooses the engine's time loop (:func:`loop`): JAX's ``lax.scan`` for JAX
+arrays (:mod:`xrnn._kernels._scan`), which ``jax.jit`` compiles once for all steps; the
+engine's Python loop everywhere else and with ``XRNN_KERNELS=reference``.
 """
 
 import importlib
 import os
 
+import array_api_compat
 import numpy as np
 
 from . import _threads
 
-__all__ = ["backward", "forward", "steps", "time_major"]
+__all__ = ["backward", "forward", "loop", "steps", "time_major"]
 
 _MODULES = {"rnn": "rnn", "lstm": "lstm", "peephole": "lstm", "gru": "gru"}
 
@@ -42,6 +47,17 @@ def steps(cell, x):
     if cell.name not in _MODULES or CELLS.get(cell.name) is not cell:
         return None
     return _module(_MODULES[cell.name], x)
+
+
+def loop(*arrays):
+    """The native time loop for ``arrays`` (:func:`xrnn._kernels._scan.scan`, a
+    ``jax.lax.scan``, where one of them is a JAX array, concrete or traced by ``jax.jit``), or
+    None for the engine's Python loop; None too with ``XRNN_KERNELS=reference``."""
+    if not any(array_api_compat.is_jax_array(a) for a in arrays) or _reference():
+        return None
+    from ._scan import scan
+
+    return scan
 
 
 def time_major(a):
@@ -58,14 +74,16 @@ def time_major(a):
 
 def _module(name, x):
     """The kernel module ``name`` for arrays like ``x``, or None (see :func:`steps`)."""
-    if os.environ.get("XRNN_KERNELS", "").lower() == "reference":
-        return None
-    if type(x) is not np.ndarray or x.dtype not in (np.float32, np.float64):
+    if _reference() or type(x) is not np.ndarray or x.dtype not in (np.float32, np.float64):
         return None
     try:
         return importlib.import_module(f".{name}", __name__)
     except ImportError:  # numba is not installed
         return None
+
+
+def _reference():
+    return os.environ.get("XRNN_KERNELS", "").lower() == "reference"
 
 
 def forward(kernels, w, S, Z, V, lengths, scan):

@@ -6,6 +6,7 @@ the character model's loss, gradient clipping and the optimisers compile: NumPy'
 again. (Compile times and speed: the benchmark's ``--cells jax`` rows.)"""
 
 import contextlib
+import warnings
 
 import numpy as np
 import pytest
@@ -230,3 +231,36 @@ def test_eager_jax_keeps_the_checks_that_read_values(jax):
         xrnn.softmax_cross_entropy(z, targets)
     with pytest.raises(ValueError, match=r"lengths must lie in 1..T_x = 1..4; got values from"):
         xrnn.softmax_cross_entropy(z, targets * 0, lengths=jax.xp.asarray([0, 4]))
+
+
+@pytest.mark.parametrize("lengths", [None, [6, 5, 3, 2, 1], [2, 6, 1, 3, 5]])
+def test_float32_without_x64(jax, numpy, jit, lengths):
+    """JAX's default, 32 bits (float32, int32 indices): two layers and the loss, eager and under
+    ``jit`` with the lengths traced, NumPy's float32 values to rounding, and nothing asks for a
+    64-bit dtype (JAX would warn and truncate)."""
+    import jax as module
+
+    model = charmodel.Model("gru", layers=2, hidden=4, vocab=3)
+    rng = np.random.default_rng(7)
+    x = np.eye(3, dtype=np.float32)[rng.integers(0, 3, (5, 6))].transpose(2, 0, 1)
+    targets = rng.integers(0, 3, (5, 6))
+    params = model.init(seed=7, dtype=np.float32)
+
+    def run(p, x, targets, lengths):
+        return charmodel.loss_and_grads(model, p, x, targets, lengths)
+
+    expected = _to_numpy(numpy, run(params, x, targets, lengths))
+    with module.enable_x64(False), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        xp = module.numpy
+        args = (
+            {k: xp.asarray(v) for k, v in params.items()},
+            xp.asarray(x),
+            xp.asarray(targets),
+            None if lengths is None else xp.asarray(lengths),
+        )
+        assert args[2].dtype == xp.int32
+        for f in (run, jit(run)):
+            loss, grads = f(*args)
+            assert loss.dtype == xp.float32
+            jax.assert_close([loss, grads], expected, rtol=2e-4, atol=1e-5)

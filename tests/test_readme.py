@@ -1,5 +1,6 @@
 """The Python examples of the README and of the documentation's pages run as written (the CuPy
-one where a CUDA device is present), and the cell walkthrough shows xrnn/peephole.py's code."""
+one where a CUDA device is present, the JAX ones where JAX is installed), and the cell
+walkthrough shows xrnn/peephole.py's code."""
 
 import pathlib
 import re
@@ -24,7 +25,7 @@ def _run(paths):
     namespace = {}
     for path in paths:
         for block in _blocks(path):
-            if "import cupy" not in block:
+            if "import cupy" not in block and "import jax" not in block:
                 exec(block, namespace)
     return namespace
 
@@ -64,3 +65,11 @@ def test_readme_cupy_example_runs():
     for block in _blocks(page)[:2]:  # the NumPy example, then the CuPy one that reuses its data
         exec(block, namespace)
     assert type(namespace["grads"]["dWf"]).__module__.startswith("cupy")
+
+
+def test_the_jax_examples_run():
+    load("jax")  # skips without JAX
+    namespace = {}
+    for block in _blocks(ROOT / "docs" / "scaling-out.md"):
+        exec(block, namespace)
+    assert namespace["step"] == 2 and float(namespace["loss"]) < 3.3  # ln 27 = 3.30

@@ -1,5 +1,5 @@
-"""Two array helpers every module below the cells uses: the one write, and the time-major view;
-and the names the public API's type hints use."""
+"""The array helpers every module below the cells uses: the one write, the time-major view and
+the dtype of indices; and the names the public API's type hints use."""
 
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -8,7 +8,7 @@ import array_api_compat
 
 from . import _kernels
 
-__all__ = ["Array", "Grads", "Lengths", "Params", "put", "time_major"]
+__all__ = ["Array", "Grads", "Lengths", "Params", "index_dtype", "put", "time_major"]
 
 Array = Any  # an array of any array API library (NumPy, CuPy, torch, ...)
 Params = Mapping[str, Array]  # parameters by key
@@ -29,6 +29,11 @@ def put(buf, index, value):
 
         return xpx.at(buf, index).set(value)
     return buf
+
+
+def index_dtype(xp, device):
+    """``xp``'s integer dtype for indices on ``device``: int64 (int32 on JAX without x64)."""
+    return xp.__array_namespace_info__().default_dtypes(device=device)["indexing"]
 
 
 def time_major(a, xp):

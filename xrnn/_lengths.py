@@ -3,8 +3,8 @@
 The lengths come to the host once, as Python ints (:func:`xrnn._checks.check_lengths`): the
 count of examples each step computes is a list of them, and nothing in a time loop asks the
 device for a value.
-The index arrays the device needs are int64 whatever the integer dtype the caller used, so
-that no index arithmetic can overflow.
+The index arrays the device needs have the namespace's index dtype (int64; int32 on JAX without
+x64) whatever the integer dtype the caller used, so that no index arithmetic can overflow.
 """
 
 import copy
@@ -12,6 +12,8 @@ import itertools
 from functools import cached_property
 
 from array_api_compat import device
+
+from ._arrays import index_dtype
 
 __all__ = ["Lengths"]
 
@@ -34,6 +36,7 @@ class Lengths:
 
     def __init__(self, values, m, T, xp, like):
         self.m, self.T, self.xp, self.device = m, T, xp, device(like)
+        self.index = index_dtype(xp, self.device)
         self.full = values is None
         self.values = [T] * m if values is None else values
         known = isinstance(self.values, list)
@@ -58,16 +61,16 @@ class Lengths:
 
     @cached_property
     def array(self):
-        """The lengths as an int64 array ``(m,)`` on the device."""
+        """The lengths as an array ``(m,)`` of the index dtype on the device."""
         if isinstance(self.values, list):
-            return self.xp.asarray(self.values, dtype=self.xp.int64, device=self.device)
-        return self.xp.astype(self.values, self.xp.int64)
+            return self.xp.asarray(self.values, dtype=self.index, device=self.device)
+        return self.xp.astype(self.values, self.index)
 
     @cached_property
     def masks(self):
         if self.full:
             return None
-        steps = self.xp.arange(self.T, dtype=self.xp.int64, device=self.device)
+        steps = self.xp.arange(self.T, dtype=self.index, device=self.device)
         return self.xp.reshape(self.array, (1, self.m, 1)) > self.xp.reshape(steps, (-1, 1, 1))
 
     @property
@@ -116,10 +119,10 @@ class Lengths:
         """Row ``t m + j`` of a reversed ``(T*m, w)`` matrix comes from row ``s m + j``, with
         ``s = L_j - 1 - t`` within the length ``L_j``, else ``t``."""
         xp = self.xp
-        t = xp.reshape(xp.arange(self.T, dtype=xp.int64, device=self.device), (-1, 1))
+        t = xp.reshape(xp.arange(self.T, dtype=self.index, device=self.device), (-1, 1))
         v = xp.reshape(self.array, (1, -1))
         return xp.reshape(xp.where(t < v, v - 1 - t, t) * self.m + self._examples, (-1,))
 
     @cached_property
     def _examples(self):
-        return self.xp.arange(self.m, dtype=self.xp.int64, device=self.device)
+        return self.xp.arange(self.m, dtype=self.index, device=self.device)

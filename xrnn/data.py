@@ -14,6 +14,7 @@ import stat
 
 import array_api_compat
 
+from ._arrays import index_dtype
 from ._host import default_namespace
 
 __all__ = [
@@ -147,7 +148,7 @@ def _batches(ids, batch_size, order, vocab_size, xp, dtype, device):
         inputs = [[0, *r] + [0] * (T - 1 - len(r)) for r in rows]
         targets = [[*r] + [0] * (T - len(r)) for r in rows]
         inputs, targets, lengths = (
-            xp.asarray(a, dtype=xp.int64, device=device)
+            xp.asarray(a, dtype=index_dtype(xp, device), device=device)
             for a in (inputs, targets, [len(r) + 1 for r in rows])
         )
         classes = xp.reshape(xp.arange(vocab_size, device=device), (vocab_size, 1, 1))

@@ -14,7 +14,7 @@ targets (class indices) ``(m, T_x)``. The log-sum-exp subtracts each column's ma
 import array_api_compat
 from array_api_compat import device
 
-from ._arrays import Array, Grads, Lengths, time_major
+from ._arrays import Array, Grads, Lengths, index_dtype, time_major
 from ._checks import check, check_lengths
 from ._host import traced
 from ._kernels._threads import matmul, policy
@@ -69,10 +69,11 @@ def softmax_cross_entropy(
     xp, s = check(fname, {"z": (z, ("n_y", "m", "T_x"))})
     n_y, m, T = s["n_y"], s["m"], s["T_x"]
     _check_targets(fname, targets, xp, z, (m, T))
-    targets = xp.astype(targets, xp.int64)  # class indices of any integer dtype, no overflow
+    index = index_dtype(xp, device(z))
+    targets = xp.astype(targets, index)  # class indices of any integer dtype, no overflow
     spans = check_lengths(fname, lengths, m, T, xp, z)
     counted = None if spans.full else xp.permute_dims(spans.masks[:, :, 0], (1, 0))
-    classes = xp.reshape(xp.arange(n_y, dtype=xp.int64, device=device(z)), (n_y, 1, 1))
+    classes = xp.reshape(xp.arange(n_y, dtype=index, device=device(z)), (n_y, 1, 1))
     safe = targets if counted is None else xp.where(counted, targets, 0)
     low, high = (0, 0) if traced(safe) else (int(xp.min(safe)), int(xp.max(safe)))
     if low < 0 or high >= n_y:

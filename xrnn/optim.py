@@ -219,25 +219,26 @@ def clip_by_global_norm(
     above ``max_norm`` (PyTorch's ``clip_grad_norm_``); returns ``(grads, norm)``."""
     max_norm = _number("clip_by_global_norm", "max_norm", max_norm, "> 0")
     xp, norm = _norm("clip_by_global_norm", grads)
-    scale = xp.clip(max_norm / (norm + 1e-6), max=1.0)
-    return {k: g * scale for k, g in grads.items()}, _float(norm)
+    if traced(norm):  # under jax.jit, without reading the norm
+        scale = xp.clip(max_norm / (norm + 1e-6), max=1.0)
+        return {k: g * scale for k, g in grads.items()}, norm
+    scale = max_norm / (norm + 1e-6)
+    if scale < 1:
+        return {k: g * scale for k, g in grads.items()}, norm
+    return dict(grads), norm
 
 
 def global_norm(grads: Mapping[str, Array], fname: str = "global_norm") -> float:
     """The Euclidean norm of all the gradients together, a Python float (NaN or inf where a
     gradient holds one); under ``jax.jit``, a 0-D array."""
-    return _float(_norm(fname, grads)[1])
+    return _norm(fname, grads)[1]
 
 
 def _norm(fname, grads):
-    """``(xp, norm)``: the gradients' namespace and their global norm, a 0-D array."""
+    """``(xp, norm)``: the gradients' namespace and :func:`global_norm`."""
     xp, _ = check(fname, _arrays(fname, grads))
-    return xp, xp.sqrt(sum(xp.sum(g * g) for g in grads.values()))
-
-
-def _float(a):
-    """A 0-D array as a Python float, but for a value ``jax.jit`` traces."""
-    return a if traced(a) else float(a)
+    squares = sum(xp.sum(g * g) for g in grads.values())
+    return xp, xp.sqrt(squares) if traced(squares) else math.sqrt(float(squares))
 
 
 def _arrays(fname, grads):

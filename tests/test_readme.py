@@ -73,3 +73,4 @@ def test_the_jax_examples_run():
     for block in _blocks(ROOT / "docs" / "scaling-out.md"):
         exec(block, namespace)
     assert namespace["step"] == 2 and float(namespace["loss"]) < 3.3  # ln 27 = 3.30
+    assert namespace["grads"]["dWy"].shape == (27, 32)

@@ -142,8 +142,8 @@ def _forward(cell, w, x, states0, lengths, reverse, xp):
     lengths, loop = _loop(lengths, Z, xp)
     Wh_T = w["Wh"].T
 
-    def body(prev, x, k, pieces):
-        zx, f = x
+    def body(prev, step, k, pieces):
+        zx, f = step
         zh = prev[0][:k, :] @ Wh_T
         y = [[] for _ in range(len(S) + len(widths) + gated)]
         for rows in pieces:
@@ -154,7 +154,7 @@ def _forward(cell, w, x, states0, lengths, reverse, xp):
                 out.append(v)
         return None, y
 
-    def finish(prev, x, parts, written, k):
+    def finish(prev, step, parts, written, k):
         return written[: len(S)]
 
     xs = (Z, lengths.step_scales(x.dtype))
@@ -197,15 +197,15 @@ def _backward(tape, da, dfinal, need_dx, xp):
     else:
         lengths, loop = _loop(lengths, tape.Z, xp, da)
 
-        def body(dS, x, k, pieces):
-            d = [dS[0][:k, :] + x["da"][:k, :], *(v[:k, :] for v in dS[1:])]
-            f, y, parts = x["F"], [[], []], []
+        def body(dS, step, k, pieces):
+            d = [dS[0][:k, :] + step["da"][:k, :], *(v[:k, :] for v in dS[1:])]
+            f, y, parts = step["F"], [[], []], []
             for rows in pieces:
                 dzx, dzh, dprev = step_backward(
                     w,
-                    [s[rows, :] for s in x["prev"]],
-                    [s[rows, :] for s in x["next"]],
-                    [v[rows, :] for v in x["saved"]],
+                    [s[rows, :] for s in step["prev"]],
+                    [s[rows, :] for s in step["next"]],
+                    [v[rows, :] for v in step["saved"]],
                     d if len(pieces) == 1 else [v[rows, :] for v in d],
                     xp=xp,
                 )
@@ -218,7 +218,7 @@ def _backward(tape, da, dfinal, need_dx, xp):
                 parts.append(dprev)
             return parts, y[: 1 + (DH is not None)]
 
-        def finish(dS, x, parts, written, k):
+        def finish(dS, step, parts, written, k):
             dz = written[0][:k, :]
             if DH is None:  # zh was added to zx's first H columns: it has their gradients
                 dh = dz[:, :H] @ Wh
@@ -233,7 +233,7 @@ def _backward(tape, da, dfinal, need_dx, xp):
                     v = dh
                 elif v is None:
                     v = _zeros((k, n), old, xp)
-                new.append(_passed(v, old, x["M"], xp))
+                new.append(_passed(v, old, step["M"], xp))
             return new
 
         xs = {
@@ -318,12 +318,13 @@ def _loop(lengths, Z, xp, *others):
     """``(lengths, loop)``: the time loop over buffers like ``Z (T, m, G)``.
 
     ``carry, ys = loop(body, finish, carry, xs, ys, reverse=False)`` runs every step ``t``
-    (:func:`_plan`), the last first with ``reverse``: ``parts, y = body(carry, x, k, pieces)``
-    from ``x``, step ``t`` of every array in ``xs`` (a dict or list of arrays of ``T`` steps,
-    or None), then ``carry = finish(carry, x, parts, written, k)``. ``y`` holds, for each
-    buffer ``(B, offset)`` of ``ys``, one value per row piece (an array, or a list of column
-    blocks side by side), and ``written`` the rows ``(m, w)`` they fill: ``B[t + offset]``, zero
-    past the ``k`` examples the step computed. Returns the last carry and the buffers.
+    (:func:`_plan`), the last first with ``reverse``: ``parts, y = body(carry, step, k,
+    pieces)`` from ``step``, step ``t`` of every array in ``xs`` (a dict or list of arrays of
+    ``T`` steps, or None), then ``carry = finish(carry, step, parts, written, k)``. ``y``
+    holds, for each buffer ``(B, offset)`` of ``ys``, one value per row piece (an array, or a
+    list of column blocks side by side), and ``written`` the rows ``(m, w)`` they fill:
+    ``B[t + offset]``, zero past the ``k`` examples the step computed. Returns the last carry
+    and the buffers.
 
     The backend's native loop (:func:`xrnn._kernels.loop`, for arrays like ``Z`` or
     ``others``) takes :func:`scan`'s place where there is one: every step then computes all

@@ -342,9 +342,8 @@ def _loop(lengths, Z, xp, *others):
                 return finish(carry, x, parts, y, m), y
 
             carry, steps = native(f, carry, xs, reverse)
-            return carry, [
-                put(b, (slice(o, o + T), ...), v) for (b, o), v in zip(ys, steps, strict=True)
-            ]
+            ys = [put(b, (slice(o, o + T), ...), v) for (b, o), v in zip(ys, steps, strict=True)]
+            return carry, ys
 
         return lengths.masked(), run
     plan = _plan(lengths, Z, xp)

@@ -354,7 +354,7 @@ def _loop(lengths, Z, xp, *others):
             t, k, pieces = step
             x = _at(xs, t)
             parts, y = body(carry, x, k, pieces)
-            ys = [(_write(b, t + o, k, pieces, v, xp), o) for (b, o), v in zip(ys, y, strict=True)]
+            ys = [(_write(b, t + o, k, pieces, v), o) for (b, o), v in zip(ys, y, strict=True)]
             return finish(carry, x, parts, [b[t + o, ...] for b, o in ys], k), ys
 
         carry, ys = scan(f, (carry, ys), plan, reverse)
@@ -374,7 +374,7 @@ def _at(xs, t):
     return xs[t, ...]
 
 
-def _write(buf, t, k, pieces, values, xp):
+def _write(buf, t, k, pieces, values):
     """``buf`` with step ``t``'s rows written: ``values``, one per piece of rows (an array, or
     column blocks side by side), and zeros from row ``k`` on."""
     for rows, v in zip(pieces, values, strict=True):

@@ -1,6 +1,6 @@
 """The test matrix: ``nox`` runs the sessions below; the CuPy one skips without a CUDA device.
 
-nox                    # tests-numpy, tests-strict, tests-torch, tests-cupy, lint, docs
+nox                    # tests-numpy, tests-strict, tests-torch, tests-dask, tests-cupy, lint, docs
 nox -s tests-jax       # JAX (not yet in the default matrix: its eager runs are slow)
 nox -s tests-torch     # one backend
 nox -s tests-numpy -- -k lstm   # arguments after -- go to pytest
@@ -17,6 +17,7 @@ nox.options.sessions = [
     "tests-numpy",
     "tests-strict",
     "tests-torch",
+    "tests-dask",
     "tests-cupy",
     "lint",
     "docs",
@@ -87,6 +88,13 @@ def tests_torch(session):
 def tests_jax(session):
     """JAX's arrays on the CPU, float64 enabled: immutable, so every write is functional."""
     run_tests(session, "jax")
+
+
+@nox.session(name="tests-dask")
+def tests_dask(session):
+    """xrnn.distributed on a local Dask cluster of two worker processes."""
+    session.install(".[test,dask]")
+    session.run("pytest", "tests/test_dask.py", *session.posargs)
 
 
 @nox.session(name="tests-cupy")

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from test_cli import after_step
 
-from xrnn import _rundir, checkpoint, cli, training
+from xrnn import _rundir, charmodel, checkpoint, cli
 
 SMALL = ["--hidden", "8", "--batch", "16", "--eval-every", "2", "--sample-every", "50"]
 
@@ -60,7 +60,7 @@ def test_a_huge_learning_rate_stops_at_the_step_that_diverged(good, capsys):
 
 def test_a_nan_loss_keeps_the_last_good_checkpoint(good, capsys, monkeypatch):
     out, _before = good
-    real = training.loss_and_grads
+    real = charmodel.loss_and_grads
     calls = []
 
     def poisoned(model, params, *args):
@@ -68,7 +68,7 @@ def test_a_nan_loss_keeps_the_last_good_checkpoint(good, capsys, monkeypatch):
         loss, grads = real(model, params, *args)
         return (float("nan") if len(calls) == 3 else loss), grads
 
-    monkeypatch.setattr(training, "loss_and_grads", poisoned)
+    monkeypatch.setattr(charmodel, "loss_and_grads", poisoned)
     rc, _, err = run(capsys, "train", "--out", out, "--force", "--steps", 8, "--no-plot", *SMALL)
     one_line_error(
         rc, err, "step 3: training diverged (loss nan", f"{out / 'checkpoint.npz'} keeps step 2"
@@ -78,7 +78,7 @@ def test_a_nan_loss_keeps_the_last_good_checkpoint(good, capsys, monkeypatch):
 
 def test_an_infinite_gradient_stops_training(good, capsys, monkeypatch):
     out, _ = good
-    real = training.loss_and_grads
+    real = charmodel.loss_and_grads
 
     def poisoned(model, params, *args):
         loss, grads = real(model, params, *args)
@@ -86,7 +86,7 @@ def test_an_infinite_gradient_stops_training(good, capsys, monkeypatch):
         grads[key] = grads[key] + float("inf")
         return loss, grads
 
-    monkeypatch.setattr(training, "loss_and_grads", poisoned)
+    monkeypatch.setattr(charmodel, "loss_and_grads", poisoned)
     rc, _, err = run(capsys, "train", "--out", out, "--resume", "--steps", 8, *SMALL)
     one_line_error(rc, err, "step 5: training diverged", "gradient norm inf")
 

@@ -8,6 +8,7 @@ checkpoint and stops. ``xrnn sample --checkpoint PATH`` prints new text.
 """
 
 import argparse
+import contextlib
 import hashlib
 import math
 import secrets
@@ -102,6 +103,12 @@ def _parser():
     )
     t.add_argument("--device", help="the backend's device, e.g. cuda:0 (its default)")
     t.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="a Dask scheduler, e.g. tcp://host:8786: each step's batch is split among its "
+        "workers (none: this process computes it)",
+    )
+    t.add_argument(
         "--eval-every",
         type=_positive,
         default=100,
@@ -195,7 +202,11 @@ def _train(args, out, path, rundir):
     )
     if saved:
         print(f"resuming {path} at step {run.step}", flush=True)
-    with _StopOnInterrupt() as stop, _progress(args.steps, run.step) as run.bar:
+    with (
+        _on_cluster(args.scheduler, run.model) as loss_and_grads,
+        _StopOnInterrupt() as stop,
+        _progress(args.steps, run.step) as run.bar,
+    ):
         try:
             fit(
                 run.model,
@@ -211,6 +222,7 @@ def _train(args, out, path, rundir):
                 on_step=run.on_step,
                 on_eval=run.on_eval,
                 stop=lambda: stop.requested,
+                loss_and_grads=loss_and_grads,
             )
         except Diverged as e:
             raise Error(f"{e}; {_kept(path, run.saved_at)}") from None
@@ -225,6 +237,33 @@ def _train(args, out, path, rundir):
             return 130
     run.report(_plot(out, run.history, corpus.bigram, args.no_plot))
     return 0
+
+
+@contextlib.contextmanager
+def _on_cluster(address, model):
+    """The training step on the workers of the Dask scheduler at ``address``; None (this
+    process's) without one."""
+    if address is None:
+        yield None
+        return
+    try:
+        from distributed import Client
+
+        from .distributed import dask_loss_and_grads
+    except ImportError:
+        raise Error("--scheduler needs Dask: pip install 'xrnn[dask]'") from None
+    try:
+        client = Client(address, timeout="10s")
+    except (OSError, ValueError, TypeError) as e:
+        raise Error(f"--scheduler {address}: no Dask scheduler there ({e})") from None
+    with client:
+        threads = client.nthreads()
+        print(
+            f"on the Dask scheduler at {address}: {len(threads)} workers, "
+            f"{sum(threads.values())} threads",
+            flush=True,
+        )
+        yield dask_loss_and_grads(model, client)
 
 
 class _Corpus:

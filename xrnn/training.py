@@ -13,14 +13,15 @@ in place. A loss or gradient that is not finite, or a held-out loss that is not,
 loop with :class:`Diverged` before anything is updated with it or reported.
 """
 
+import functools
 import math
 import warnings
 from collections.abc import Callable
 from typing import Any
 
-from . import optim
+from . import charmodel, optim
 from ._arrays import Array
-from .charmodel import Model, loss_and_grads
+from .charmodel import Model
 
 __all__ = ["Diverged", "fit"]
 
@@ -51,19 +52,25 @@ def fit(
     on_step: Callable[[int, float], Any] | None = None,
     on_eval: Callable[[int, float], Any] | None = None,
     stop: Callable[[], bool] | None = None,
+    loss_and_grads: Callable | None = None,
 ) -> int:
     """Train ``params`` (a :class:`xrnn.charmodel.Model`'s, updated in place by ``optimizer``)
     from step ``start`` to ``steps`` on ``batches(step)``, ``(x, targets, lengths)`` each, with
     each gradient clipped to ``±clip_value`` and their global norm to ``clip`` (either may be
     None). After each step ``on_step(step, loss)``; every ``eval_every`` steps (if given) and
     after the last, ``on_eval(step, evaluate())``. ``stop()``, asked before each step, ends
-    the loop early. Returns the step reached; raises :class:`Diverged`."""
+    the loop early. ``loss_and_grads(params, x, targets, lengths) -> (loss, grads)`` computes a
+    step's (default: :func:`xrnn.charmodel.loss_and_grads` of ``model`` here; for example
+    :func:`xrnn.distributed.dask_loss_and_grads` on a Dask cluster). Returns the step reached;
+    raises :class:`Diverged`."""
+    if loss_and_grads is None:
+        loss_and_grads = functools.partial(charmodel.loss_and_grads, model)
     step = start
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", _FLOATING_POINT_WARNINGS, RuntimeWarning)
         while step < steps and not (stop is not None and stop()):
             x, targets, lengths = batches(step)
-            loss, grads = loss_and_grads(model, params, x, targets, lengths)
+            loss, grads = loss_and_grads(params, x, targets, lengths)
             loss, norm = float(loss), optim.global_norm(grads)
             if not (math.isfinite(loss) and math.isfinite(norm)):
                 raise Diverged(step + 1, f"loss {loss}, gradient norm {norm}")

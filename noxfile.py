@@ -123,5 +123,5 @@ def docs(session):
 @nox.session
 def bench(session):
     """The benchmark (not run by a plain ``nox``): ``nox -s bench -- --sizes medium``."""
-    session.install(".", "threadpoolctl", *TORCH.split())
+    session.install(".[dask]", "threadpoolctl", "jax", *TORCH.split())  # --cells dask, jax
     session.run("python", "benchmarks/bench.py", *session.posargs)

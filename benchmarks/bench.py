@@ -24,7 +24,11 @@ Contenders, all through their public entry points, on the same inputs:
 cores, each time the median of its runs. ``--cells jax``: ``jax.jit`` of two bidirectional LSTM
 layers with lengths, forward and backward, and of the character model's loss and gradients, at
 T = 1000: compile time (trace and compile, a new function each time) and the compiled run
-against xrnn on NumPy.
+against xrnn on NumPy. ``--cells dask``: the character model (one LSTM layer of 128, 27
+characters, T = 50) on a local Dask cluster of two single-threaded workers
+(``xrnn.distributed``) against this process alone: inference at m = 8192 (logits of a Dask
+array already on the workers, gathered here) and a training step at m = 4096 (the batch here,
+loss and gradients back here); ``blocks``: this process in the workers' blocks of rows.
 
 Each time is the best of ``--repeat`` runs, the contenders taking turns. Thread counts are set
 for every contender alike (``--threads``). The machine's OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE,
@@ -72,7 +76,7 @@ CELLS = {  # gates per step, the layers' (input, directions), and whether a seed
     "lstm-len": (4, "seq", False),  # lengths uniform in 1..T, against the full length
     "lstm-sorted": (4, "seq", False),  # the same lengths, sorted longest first
 }
-EXTRA = ["train", "load", "jax"]  # not cells: training, the runs under load, JAX's jit
+EXTRA = ["train", "load", "jax", "dask"]  # not cells: training, under load, JAX's jit, Dask
 JAX_SIZES = {"long": SIZES["long"], "long-narrow": (32, 64, 16, 1000)}
 BASE = {"lstm2bi": "lstm", "lstm-len": "lstm", "lstm-sorted": "lstm"}
 LENGTHS = ("lstm-len", "lstm-sorted")
@@ -434,7 +438,62 @@ def run_cpu(args):
             rows += run_load(args)
         if "jax" in args.cells:
             rows += run_jax(args)
+        if "dask" in args.cells:
+            rows += run_dask(args)
     return rows
+
+
+def run_dask(args):
+    """``xrnn.distributed`` on two workers against this process (best of ``--repeat``)."""
+    import dask.array as da
+    from distributed import Client
+
+    from xrnn import charmodel, distributed
+    from xrnn.distributed import ROWS, _logits, _part
+
+    model, T = charmodel.Model("lstm", 1, 128, 27), 50
+    print("\nDask: 2 workers of 1 thread (local_cluster) against this process; ms")
+    print(f"{'what':30} {'one':>8} {'blocks':>8} {'dask':>8} {'one/dask':>9}")
+    out = []
+    with distributed.local_cluster(2) as cluster, Client(cluster) as client:
+        on_cluster = distributed.dask_loss_and_grads(model, client)
+        for dtype in args.dtypes:
+            p = model.init(seed=0, dtype=np.dtype(dtype))
+            rng = np.random.default_rng(0)
+            for what, m in (("inference", 8192), ("training step", 4096)):
+                ids = rng.integers(0, 27, (m, T))
+                x = np.eye(27, dtype=dtype)[ids].transpose(2, 0, 1).copy()
+                if what == "inference":
+                    chunks = client.persist(da.from_array(x, chunks=(27, m // 2, T)))
+                    fns = {
+                        "one": lambda x=x, p=p: _logits(x, None, model, p, x.shape[1]),
+                        "blocks": lambda x=x, p=p: _logits(x, None, model, p, ROWS),
+                        "dask": lambda c=chunks, p=p: distributed.predict(model, p, c).compute(),
+                    }
+                else:
+                    b = (x, np.roll(ids, -1, axis=1), rng.integers(T // 2, T + 1, m))
+                    fns = {
+                        "one": lambda b=b, p=p: charmodel.loss_and_grads(model, p, *b),
+                        "blocks": lambda b=b, p=p: _part(model, p, b, ROWS),
+                        "dask": lambda b=b, p=p: on_cluster(p, *b),
+                    }
+                times = best(fns, args.repeat)
+                name = f"{what} m={m} {dtype}"
+                print(
+                    f"{name:30} {1e3 * times['one']:8.0f} {1e3 * times['blocks']:8.0f} "
+                    f"{1e3 * times['dask']:8.0f} {times['one'] / times['dask']:9.2f}",
+                    flush=True,
+                )
+                out.append(
+                    {
+                        "cell": "dask",
+                        "what": what,
+                        "shape": {"V": 27, "n_a": 128, "m": m, "T": T},
+                        "dtype": dtype,
+                        "ms": {k: 1e3 * v for k, v in times.items()},
+                    }
+                )
+    return out
 
 
 def run_jax(args):

@@ -125,7 +125,7 @@ def test_workers_with_the_trim_setting_get_a_warning():
             return {"tcp://a": "65536", "tcp://b": "65536"}
 
     model, _ = _model("gru")
-    with pytest.warns(RuntimeWarning, match="MALLOC_TRIM_THRESHOLD_=65536, which halves"):
+    with pytest.warns(RuntimeWarning, match="MALLOC_TRIM_THRESHOLD_=65536, which slows"):
         distributed.dask_loss_and_grads(model, Client())
 
 

@@ -8,7 +8,8 @@ a new computation; it only places the same one.
 
 Dask's workers compute their part in blocks of :data:`ROWS` examples. Dask starts its workers
 with ``MALLOC_TRIM_THRESHOLD_=65536``, which makes glibc map every array over 128 KiB afresh
-(and fault in its pages) each time it is made: a worker then computes at about half its speed.
+(and fault in its pages) each time it is made: a worker then computes 10-20% slower (the
+training step and inference of the benchmark's ``--cells dask``; more with bigger blocks).
 :func:`local_cluster` starts workers without it; for a cluster started with ``dask worker``,
 set ``DASK_DISTRIBUTED__NANNY__PRE_SPAWN_ENVIRON__MALLOC_TRIM_THRESHOLD_=None`` where the
 workers start, and :func:`dask_loss_and_grads` warns when its workers have the setting.
@@ -99,8 +100,8 @@ def dask_loss_and_grads(model: Model, client, *, rows: int = ROWS) -> Callable:
     trims = {v for v in client.run(os.environ.get, _TRIM).values() if v is not None}
     if trims:
         warnings.warn(
-            f"the Dask workers run with {_TRIM}={', '.join(sorted(trims))}, which halves "
-            f"xrnn's speed there: start them with xrnn.distributed.local_cluster, or with "
+            f"the Dask workers run with {_TRIM}={', '.join(sorted(trims))}, which slows "
+            f"xrnn there: start them with xrnn.distributed.local_cluster, or with "
             f"DASK_DISTRIBUTED__NANNY__PRE_SPAWN_ENVIRON__{_TRIM}=None in their environment",
             RuntimeWarning,
             stacklevel=2,

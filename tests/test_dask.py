@@ -134,10 +134,22 @@ def test_bad_input_is_named(client):
     x, _, lengths = _batch(4)
     with pytest.raises(TypeError, match=r"predict: x must be a Dask array .* got ndarray"):
         distributed.predict(model, params, x)
-    with pytest.raises(ValueError, match=r"predict: x must have shape \(V, m, T\); got"):
-        distributed.predict(model, params, da.from_array(x[0]))
+    for wrong in (x[0], x[1:]):
+        with pytest.raises(ValueError, match=r"predict: x must have shape \(V, m, T\), V = "):
+            distributed.predict(model, params, da.from_array(wrong))
     with pytest.raises(ValueError, match=r"lengths must have shape \(m,\) = \(4,\); got \(3,\)"):
         distributed.predict(model, params, da.from_array(x), lengths[:3])
+    step = distributed.dask_loss_and_grads(model, client)
+    x, targets, lengths = _batch(9)
+    fname = "dask_loss_and_grads: "
+    with pytest.raises(ValueError, match=fname + r"targets must have shape \(m, T_x\) = \(9, 6\)"):
+        step(params, x, targets[:, 1:], lengths)
+    with pytest.raises(ValueError, match=fname + r"lengths must have shape \(m,\) = \(9,\)"):
+        step(params, x, targets, lengths[1:])
+    with pytest.raises(ValueError, match=fname + "lengths must lie in 1..T_x = 1..6"):
+        step(params, x, targets, lengths + 1)
+    with pytest.raises(ValueError, match=fname + "x must be a 3-D array of shape"):
+        step(params, x[0], targets, lengths)
     for rows in (0, 1.5, True):
         with pytest.raises(ValueError, match="rows must be a positive integer"):
             distributed.predict(model, params, da.from_array(x), rows=rows)

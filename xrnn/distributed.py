@@ -23,9 +23,10 @@ from itertools import pairwise
 import array_api_compat
 
 from ._arrays import Array, Lengths
+from ._checks import check, check_lengths
 from ._host import to_list
 from .charmodel import Model, loss_and_grads
-from .loss import output_forward
+from .loss import _check_targets, output_forward
 
 __all__ = [
     "ROWS",
@@ -64,8 +65,11 @@ def predict(
 
     if not isinstance(x, da.Array):
         raise TypeError(f"predict: x must be a Dask array (V, m, T); got {type(x).__name__}")
-    if x.ndim != 3:
-        raise ValueError(f"predict: x must have shape (V, m, T); got shape {x.shape}")
+    if x.ndim != 3 or x.shape[0] != model.vocab:
+        raise ValueError(
+            f"predict: x must have shape (V, m, T), V = model.vocab = {model.vocab}; "
+            f"got shape {x.shape}"
+        )
     _check_rows("predict", rows)
     x = x.rechunk({0: -1, 2: -1})
     n = None
@@ -108,7 +112,11 @@ def dask_loss_and_grads(model: Model, client, *, rows: int = ROWS) -> Callable:
         )
 
     def f(params, x, targets, lengths=None):
-        m = x.shape[1]
+        fname = "dask_loss_and_grads"  # the whole batch checked here, its parts there
+        xp, sizes = check(fname, {"x": (x, ("n_x", "m", "T_x"))})
+        m = sizes["m"]
+        _check_targets(fname, targets, xp, x, (m, sizes["T_x"]))
+        check_lengths(fname, lengths, m, sizes["T_x"], xp, x)
         n = min(sum(client.nthreads().values()), m)
         bounds = [m * i // n for i in range(n + 1)]
         [placed] = client.scatter([params], broadcast=True, hash=False)

@@ -147,7 +147,7 @@ def _logits(x, lengths, model, params, rows):
         r = slice(lo, lo + rows)
         a, _, _ = model._layers(x[:, r], params, lengths=None if lengths is None else lengths[r])
         out.append(output_forward(a, params["Wy"], params["by"]))
-    return xp.concat(out, axis=1)
+    return out[0] if len(out) == 1 else xp.concat(out, axis=1)
 
 
 def _part(model, params, batch, rows):

@@ -48,7 +48,7 @@ def cuda_major():
     return int(version.group(1)) if version and "MiB" in out else None
 
 
-def run_tests(session, backend):
+def run_tests(session, backend, *options):
     """The whole test suite, its backend tests on ``backend``."""
     extras = "test,plot"  # plot: the loss plot of `xrnn train`, which the tests check
     if backend == "cupy":
@@ -69,7 +69,9 @@ def run_tests(session, backend):
         )
     if backend == "torch":  # and Keras 3, on its torch backend: tests/test_keras.py
         session.install(*TORCH.split(), "keras")
-    session.run("pytest", *(f"--backend={b}" for b in BACKENDS[backend]), *session.posargs)
+    session.run(
+        "pytest", *(f"--backend={b}" for b in BACKENDS[backend]), *options, *session.posargs
+    )
     if backend == "torch":  # the agreement with torch, on the other CPU backends too
         others = [f"--backend={b}" for name in ("numpy", "strict") for b in BACKENDS[name]]
         session.run("pytest", "tests/test_torch.py", *others, *session.posargs)
@@ -82,8 +84,9 @@ def tests_numpy(session):
 
 @nox.session(name="tests-strict")
 def tests_strict(session):
-    """array-api-strict, on its default device and on a second fake one."""
-    run_tests(session, "strict")
+    """array-api-strict, on its default device and on a second fake one: the backend tests
+    (the others, which need nothing this session has, run in tests-numpy)."""
+    run_tests(session, "strict", "--backend-tests-only")
 
 
 @nox.session(name="tests-torch")

@@ -19,6 +19,11 @@ def pytest_addoption(parser):
         help=f"run the backend tests on this backend (repeatable; default: $XRNN_BACKENDS or all "
         f"of {', '.join(ALL)})",
     )
+    parser.addoption(
+        "--backend-tests-only",
+        action="store_true",
+        help="leave out the tests that take no backend (for a session whose others run elsewhere)",
+    )
 
 
 def _selected(config):
@@ -35,6 +40,13 @@ def pytest_generate_tests(metafunc):
     if "backend" in metafunc.fixturenames:
         names = _selected(metafunc.config)
         metafunc.parametrize("backend", names, ids=names, indirect=True, scope="session")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("backend_tests_only"):
+        others = [item for item in items if "backend" not in getattr(item, "fixturenames", ())]
+        config.hook.pytest_deselected(items=others)
+        items[:] = [item for item in items if "backend" in getattr(item, "fixturenames", ())]
 
 
 @pytest.fixture(scope="session")

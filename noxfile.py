@@ -69,9 +69,8 @@ def run_tests(session, backend, *options):
         )
     if backend == "torch":  # and Keras 3, on its torch backend: tests/test_keras.py
         session.install(*TORCH.split(), "keras")
-    session.run(
-        "pytest", *(f"--backend={b}" for b in BACKENDS[backend]), *options, *session.posargs
-    )
+    backends = [f"--backend={b}" for b in BACKENDS[backend]]
+    session.run("pytest", "-n", "2", *backends, *options, *session.posargs)  # 2 processes
     if backend == "torch":  # the agreement with torch, on the other CPU backends too
         others = [f"--backend={b}" for name in ("numpy", "strict") for b in BACKENDS[name]]
         session.run("pytest", "tests/test_torch.py", *others, *session.posargs)

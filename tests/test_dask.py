@@ -23,7 +23,10 @@ V, T = 7, 6
 
 @pytest.fixture(scope="module")
 def client():
-    with distributed.local_cluster(2) as cluster, dd.Client(cluster) as c:
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("MALLOC_TRIM_THRESHOLD_", "65536")  # as a cluster of Dask's leaves it
+        cluster = distributed.local_cluster(2)
+    with cluster, dd.Client(cluster) as c:
         yield c
 
 
@@ -108,6 +111,18 @@ def test_xrnn_train_on_a_scheduler(client, tmp_path, capsys):
     assert there.step == here.step == 4
     for k in here.params:
         np.testing.assert_allclose(there.params[k], here.params[k], rtol=0, atol=1e-12)
+
+
+def test_xrnn_train_says_when_the_workers_have_the_trim_setting(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")  # Dask's nannies set it here too
+    with (
+        dd.LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=":0") as cluster,
+        dd.Client(cluster) as c,
+    ):
+        args = ["--scheduler", c.scheduler.address, "--steps", 1, "--no-plot", *SMALL]
+        rc, _, err = run(capsys, "train", "--out", tmp_path, *args)
+    assert rc == 0, err
+    assert "xrnn: warning: the Dask workers run with MALLOC_TRIM_THRESHOLD_=65536" in err
 
 
 def test_a_scheduler_address_that_is_not_one(tmp_path, capsys):

@@ -15,6 +15,7 @@ import secrets
 import signal
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import array_api_compat
@@ -263,7 +264,12 @@ def _on_cluster(address, model):
             f"{sum(threads.values())} threads",
             flush=True,
         )
-        yield dask_loss_and_grads(model, client)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            step = dask_loss_and_grads(model, client)
+        for w in caught:
+            print(f"xrnn: warning: {w.message}", file=sys.stderr, flush=True)
+        yield step
 
 
 class _Corpus:

@@ -43,13 +43,20 @@ _UNSET_TRIM = {f"distributed.nanny.pre-spawn-environ.{_TRIM}": None}
 
 def local_cluster(n_workers: int = 2, **kwargs):
     """A ``dask.distributed.LocalCluster`` of ``n_workers`` processes of one thread each
-    (``kwargs`` go to it), started without Dask's ``MALLOC_TRIM_THRESHOLD_``."""
+    (``kwargs`` go to it), started without ``MALLOC_TRIM_THRESHOLD_``: neither Dask's setting
+    nor this process's variable (which Dask's own clusters leave behind in the process that
+    starts them)."""
     import dask
     from distributed import LocalCluster
 
     kwargs = {"threads_per_worker": 1, "processes": True, "dashboard_address": ":0"} | kwargs
-    with dask.config.set(_UNSET_TRIM):
-        return LocalCluster(n_workers=n_workers, **kwargs)
+    saved = os.environ.pop(_TRIM, None)
+    try:
+        with dask.config.set(_UNSET_TRIM):
+            return LocalCluster(n_workers=n_workers, **kwargs)
+    finally:
+        if saved is not None:
+            os.environ[_TRIM] = saved
 
 
 def predict(

@@ -1,7 +1,7 @@
 """The test matrix: ``nox`` runs the sessions below; the CuPy one skips without a CUDA device.
 
 nox                    # tests-numpy, tests-strict, tests-torch, tests-dask, tests-cupy, lint, docs
-nox -s tests-jax       # the suite on JAX (7 minutes: not in the default matrix)
+nox -s tests-jax       # the suite on JAX (2.5-7 minutes: not in the default matrix)
 nox -s tests-torch     # one backend
 nox -s tests-numpy -- -k lstm   # arguments after -- go to pytest
 """

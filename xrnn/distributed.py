@@ -15,6 +15,7 @@ set ``DASK_DISTRIBUTED__NANNY__PRE_SPAWN_ENVIRON__MALLOC_TRIM_THRESHOLD_=None`` 
 workers start, and :func:`dask_loss_and_grads` warns when its workers have the setting.
 """
 
+import math
 import os
 import warnings
 from collections.abc import Callable, Mapping
@@ -165,7 +166,7 @@ def _part(model, params, batch, rows):
     for lo in range(0, x.shape[1], rows):
         r = slice(lo, lo + rows)
         n = None if lengths is None else lengths[r]
-        chars = targets[r].size if n is None else sum(to_list(n))
+        chars = math.prod(targets[r].shape) if n is None else sum(to_list(n))
         blocks.append((*loss_and_grads(model, params, x[:, r], targets[r], n), chars))
     return _weighted(blocks)
 
@@ -173,7 +174,6 @@ def _part(model, params, batch, rows):
 def _weighted(parts):
     """``(loss, grads, characters)`` of a batch from its parts', each weighted by its share
     of the characters."""
-    parts = list(parts)
     total = sum(chars for *_, chars in parts)
     loss = sum(part_loss * (chars / total) for part_loss, _, chars in parts)
     grads = {k: sum(g[k] * (chars / total) for _, g, chars in parts) for k in parts[0][1]}

@@ -44,9 +44,11 @@ def pytest_generate_tests(metafunc):
 
 def pytest_collection_modifyitems(config, items):
     if config.getoption("backend_tests_only"):
-        others = [item for item in items if "backend" not in getattr(item, "fixturenames", ())]
+        kept, others = [], []
+        for item in items:
+            (kept if "backend" in getattr(item, "fixturenames", ()) else others).append(item)
         config.hook.pytest_deselected(items=others)
-        items[:] = [item for item in items if "backend" in getattr(item, "fixturenames", ())]
+        items[:] = kept
 
 
 @pytest.fixture(scope="session")

@@ -123,7 +123,7 @@ def dask_loss_and_grads(model: Model, client, *, rows: int = ROWS) -> Callable:
         fname = "dask_loss_and_grads"  # the whole batch checked here, its parts there
         xp, sizes = check(fname, {"x": (x, ("n_x", "m", "T_x"))})
         m = sizes["m"]
-        _check_targets(fname, targets, xp, x, (m, sizes["T_x"]))
+        _check_targets(fname, targets, xp, x, (m, sizes["T_x"]), name="x")
         check_lengths(fname, lengths, m, sizes["T_x"], xp, x)
         n = min(sum(client.nthreads().values()), m)
         bounds = [m * i // n for i in range(n + 1)]

@@ -100,19 +100,20 @@ def softmax_cross_entropy(
     return loss, dz
 
 
-def _check_targets(fname, targets, xp, like, shape):
+def _check_targets(fname, targets, xp, like, shape, name="z"):
+    """``targets``: class indices ``shape`` of ``xp`` on the device of ``like``, named ``name``."""
     if not array_api_compat.is_array_api_obj(targets) or isinstance(targets, int | float):
         raise TypeError(
             f"{fname}: targets must be an integer array (m, T_x); got {type(targets).__name__}"
         )
     if array_api_compat.array_namespace(targets) is not xp:
-        raise TypeError(f"{fname}: targets must come from the same array library as z")
+        raise TypeError(f"{fname}: targets must come from the same array library as {name}")
     if not xp.isdtype(targets.dtype, "integral"):
         raise TypeError(
             f"{fname}: targets must have an integer dtype (class indices); got {targets.dtype}"
         )
     if array_api_compat.device(targets) != array_api_compat.device(like):
-        raise ValueError(f"{fname}: targets must be on the device of z")
+        raise ValueError(f"{fname}: targets must be on the device of {name}")
     if tuple(targets.shape) != shape:
         raise ValueError(
             f"{fname}: targets must have shape (m, T_x) = {shape}; got {tuple(targets.shape)}"

@@ -61,9 +61,8 @@ def _join_write(buf, index, value):
         return None
     lo, hi, _ = k.indices(n)
     hi = max(hi, lo)
-    if tuple(value.shape) != (*buf.shape[:axis], hi - lo, *buf.shape[axis + 1 :]):
-        return None
-    if value.dtype != buf.dtype:
+    block = (*buf.shape[:axis], hi - lo, *buf.shape[axis + 1 :])
+    if tuple(value.shape) != block or value.dtype != buf.dtype:
         return None
     before, after = (
         buf[(slice(None),) * axis + (piece,)] for piece in (slice(0, lo), slice(hi, n))

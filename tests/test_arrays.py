@@ -30,10 +30,16 @@ def _buffer():
     return np.arange(np.prod(SHAPE), dtype=np.float64).reshape(SHAPE)
 
 
+def _value(shape, dtype):
+    """The value to write: a scalar for no shape, else distinct numbers of that shape."""
+    if shape is None:
+        return -1.0
+    return -np.arange(1, 1 + np.prod(shape), dtype=dtype).reshape(shape)
+
+
 @pytest.mark.parametrize(("index", "shape", "joined"), CASES)
 def test_put_on_read_only_arrays_equals_the_write(index, shape, joined):
-    value = -1.0 if shape is None else -np.arange(1, 1 + np.prod(shape), dtype=np.float64)
-    value = value if shape is None else value.reshape(shape)
+    value = _value(shape, np.float64)
     expected = _buffer()
     expected[index] = value
     buf = _buffer()
@@ -63,8 +69,7 @@ def test_put_writes_in_place_where_it_can():
 @pytest.mark.parametrize(("index", "shape", "joined"), CASES)
 def test_put_on_jax_arrays_equals_the_write(index, shape, joined):
     jnp = pytest.importorskip("jax.numpy")
-    value = -1.0 if shape is None else -np.arange(1, 1 + np.prod(shape), dtype=np.float32)
-    value = value if shape is None else value.reshape(shape)
+    value = _value(shape, np.float32)
     expected = _buffer().astype(np.float32)
     expected[index] = value
     out = put(
